@@ -23,3 +23,6 @@ pub use reader::{open_path, CaptureError, CaptureFormat, CaptureReader, Interfac
 pub use skip::SkipCounts;
 pub use slice::{slice_frame, LinkType, SkipReason};
 pub use tcplife_engine::{Flags, Segment};
+
+#[cfg(test)]
+mod tests;

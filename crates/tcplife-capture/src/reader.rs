@@ -12,11 +12,14 @@ use tcplife_engine::Segment;
 
 use crate::{slice_frame, LinkType, SkipCounts, SkipReason};
 
-/// Big enough that refills are rare (a syscall per ~thousand packets), small enough to not matter.
-const INITIAL_BUFFER: usize = 1 << 20;
-/// Largest record we grow the buffer for. Wireshark refuses pcapng blocks over 16 MiB; a record
-/// claiming more is a corrupt length, not a packet.
-const MAX_BUFFER: usize = 64 << 20;
+/// Big enough that refills are rare (one read per few hundred packets); small because the
+/// parser zero-fills it byte by byte, which debug builds (tests) feel on every open.
+const INITIAL_BUFFER: usize = 256 << 10;
+/// Largest record we accept. Wireshark refuses pcapng blocks over 16 MiB (and pcap records over
+/// 256 KiB); a record claiming more is a corrupt length, not a packet.
+const MAX_RECORD: usize = 16 << 20;
+/// The buffer holds one maximal record plus the start of the next.
+const MAX_BUFFER: usize = 2 * MAX_RECORD;
 /// What `open_path` and `CaptureReader::new` peek at to recognise the format.
 const SNIFF: usize = 64 << 10;
 
@@ -192,6 +195,8 @@ pub struct CaptureReader<R: Read> {
     truncated_tail: bool,
     done: bool,
     buffer_size: usize,
+    /// 16, or 24 in the "modified" (Kuznetsov) pcap format.
+    pcap_record_header: usize,
     total_bytes: Option<u64>,
 }
 
@@ -312,6 +317,11 @@ impl<R: Read> CaptureReader<R> {
             truncated_tail: false,
             done: false,
             buffer_size,
+            pcap_record_header: if magic == [0x34, 0xcd, 0xb2, 0xa1] {
+                24
+            } else {
+                16
+            },
             total_bytes: None,
         })
     }
@@ -380,16 +390,41 @@ impl<R: Read> CaptureReader<R> {
                         return Step::Fail(corrupt_at(it.consumed() as u64, detail.clone()));
                     }
                 }
-                let needed_grow = matches!(failure, Failure::BufferTooSmall)
-                    || it.data().len() >= self.buffer_size;
-                if needed_grow {
-                    if self.buffer_size >= MAX_BUFFER {
+                // Grow once to what the record header says it needs, rather than doubling up
+                // to the limit on a corrupt length.
+                let needed = record_len(
+                    self.format,
+                    st.big_endian,
+                    self.pcap_record_header,
+                    it.data(),
+                );
+                if let Some(n) = needed.filter(|&n| n > MAX_RECORD) {
+                    return Step::Fail(corrupt_at(
+                        it.consumed() as u64,
+                        format!(
+                            "record claims {n} bytes, over the {} MiB limit",
+                            MAX_RECORD >> 20
+                        ),
+                    ));
+                }
+                let full = it.data().len() >= self.buffer_size;
+                if matches!(failure, Failure::BufferTooSmall)
+                    || full
+                    || needed.is_some_and(|n| n >= self.buffer_size)
+                {
+                    let target = needed
+                        .unwrap_or(0)
+                        .saturating_add(1)
+                        .max(self.buffer_size * 2)
+                        .next_power_of_two()
+                        .min(MAX_BUFFER);
+                    if target <= self.buffer_size {
                         return Step::Fail(corrupt_at(
                             it.consumed() as u64,
-                            format!("record larger than {} MiB", MAX_BUFFER >> 20),
+                            "record does not fit the largest buffer".into(),
                         ));
                     }
-                    self.buffer_size *= 2;
+                    self.buffer_size = target;
                     it.grow(self.buffer_size);
                 }
                 match it.refill() {
@@ -465,6 +500,28 @@ impl<R: Read> Iterator for CaptureReader<R> {
     }
 }
 
+/// Total bytes of the record at the head of `data`, from its header, when readable.
+fn record_len(
+    format: CaptureFormat,
+    ng_big_endian: bool,
+    pcap_record_header: usize,
+    data: &[u8],
+) -> Option<usize> {
+    let w = |at: usize, be: bool| -> Option<usize> {
+        let b: [u8; 4] = data.get(at..at + 4)?.try_into().ok()?;
+        let v = if be {
+            u32::from_be_bytes(b)
+        } else {
+            u32::from_le_bytes(b)
+        };
+        usize::try_from(v).ok()
+    };
+    match format {
+        CaptureFormat::PcapNg => w(4, ng_big_endian),
+        CaptureFormat::Pcap { big_endian, .. } => w(8, big_endian)?.checked_add(pcap_record_header),
+    }
+}
+
 fn source<R>(prefix: Vec<u8>, inner: R, error: &IoSlot) -> Source<R> {
     Source {
         prefix,
@@ -488,7 +545,7 @@ fn shb_length(b: &[u8]) -> Option<usize> {
         _ => return None,
     };
     let len = usize::try_from(len).ok()?;
-    (28..=MAX_BUFFER).contains(&len).then_some(len)
+    (28..=MAX_RECORD).contains(&len).then_some(len)
 }
 
 /// A parser error, with the borrow of the parser's buffer let go.
@@ -702,7 +759,7 @@ impl State {
             return BadBlock::NeedMore;
         };
         let len = len as usize;
-        if len < 12 || len & 3 != 0 || len > MAX_BUFFER {
+        if len < 12 || len & 3 != 0 || len > MAX_RECORD {
             return BadBlock::Invalid(format!(
                 "pcapng block of type {btype:#x} has an invalid length {len}"
             ));
