@@ -1,0 +1,307 @@
+//! Per-connection summaries: an aligned table, Zeek's conn.log TSV, or JSON lines.
+
+use std::io::{self, Write};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use tcplife_engine::ConnSummary;
+
+use crate::num::{self, end_reason_str, json_str, millis3, secs6, secs6_string, Endpoint};
+use crate::table::{Align, Table};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConnFormat {
+    /// Aligned columns for people.
+    Table,
+    /// Zeek's conn.log TSV, with tcplife's columns after Zeek's.
+    Zeek,
+    /// One JSON object per line, keys named as in Zeek's JSON logs.
+    Json,
+}
+
+/// The conn.log columns, Zeek's first (in Zeek's order) and then tcplife's, with Zeek types.
+pub const ZEEK_FIELDS: [(&str, &str); 27] = [
+    ("ts", "time"),
+    ("uid", "string"),
+    ("id.orig_h", "addr"),
+    ("id.orig_p", "port"),
+    ("id.resp_h", "addr"),
+    ("id.resp_p", "port"),
+    ("proto", "enum"),
+    ("service", "string"),
+    ("duration", "interval"),
+    ("orig_bytes", "count"),
+    ("resp_bytes", "count"),
+    ("conn_state", "string"),
+    ("local_orig", "bool"),
+    ("local_resp", "bool"),
+    ("missed_bytes", "count"),
+    ("history", "string"),
+    ("orig_pkts", "count"),
+    ("orig_ip_bytes", "count"),
+    ("resp_pkts", "count"),
+    ("resp_ip_bytes", "count"),
+    ("tunnel_parents", "set[string]"),
+    ("tcplife_conn_id", "count"),
+    ("tcplife_ending", "string"),
+    ("tcplife_first_closer", "string"),
+    ("tcplife_client_state", "string"),
+    ("tcplife_server_state", "string"),
+    ("tcplife_handshake_rtt", "interval"),
+];
+
+const TABLE_COLUMNS: &[(&str, Align)] = &[
+    ("conn", Align::Right),
+    ("client", Align::Left),
+    ("", Align::Left),
+    ("server", Align::Left),
+    ("state", Align::Left),
+    ("history", Align::Left),
+    ("ending", Align::Left),
+    ("closed first", Align::Left),
+    ("client end", Align::Left),
+    ("server end", Align::Left),
+    ("duration(s)", Align::Right),
+    ("rtt(ms)", Align::Right),
+    ("pkts c/s", Align::Right),
+    ("bytes c/s", Align::Right),
+];
+
+/// Writes connection summaries in the order they are given (the engine's order: as each
+/// connection finishes, like Zeek).
+pub struct ConnWriter<W: Write> {
+    out: W,
+    format: ConnFormat,
+    open_time: SystemTime,
+    table: Table,
+    started: bool,
+    file: Option<String>,
+}
+
+impl<W: Write> ConnWriter<W> {
+    /// `open_time` is what Zeek's `#open` line shows (the CLI passes the current time).
+    pub fn new(out: W, format: ConnFormat, open_time: SystemTime) -> Self {
+        ConnWriter {
+            out,
+            format,
+            open_time,
+            table: Table::new(TABLE_COLUMNS),
+            started: false,
+            file: None,
+        }
+    }
+
+    /// Marks the start of another input file when several are summarised together: the table
+    /// starts a new section headed by the file's name, JSON objects gain a `tcplife_file` key,
+    /// and the Zeek log (which has no such column) is unchanged.
+    pub fn begin_file(&mut self, name: &str) -> io::Result<()> {
+        if self.format == ConnFormat::Table {
+            if self.started {
+                self.table.flush(&mut self.out)?;
+                self.out.write_all(b"\n")?;
+            }
+            writeln!(self.out, "# {name}")?;
+            self.table = Table::new(TABLE_COLUMNS);
+            self.started = true;
+        }
+        self.file = Some(name.to_string());
+        Ok(())
+    }
+
+    pub fn write(&mut self, c: &ConnSummary) -> io::Result<()> {
+        self.start()?;
+        match self.format {
+            ConnFormat::Table => {
+                let cells = table_cells(c);
+                self.table.row(&mut self.out, cells)
+            }
+            ConnFormat::Zeek => zeek_row(&mut self.out, c),
+            ConnFormat::Json => json_row(&mut self.out, c, self.file.as_deref()),
+        }
+    }
+
+    /// Ends the output (the table's held-back rows, Zeek's `#close` line) and hands back the
+    /// writer, flushed.
+    pub fn finish(mut self, close_time: SystemTime) -> io::Result<W> {
+        self.start()?;
+        match self.format {
+            ConnFormat::Table => self.table.flush(&mut self.out)?,
+            ConnFormat::Zeek => writeln!(
+                self.out,
+                "#close\t{}",
+                num::zeek_datetime(unix_secs(close_time))
+            )?,
+            ConnFormat::Json => {}
+        }
+        self.out.flush()?;
+        Ok(self.out)
+    }
+
+    fn start(&mut self) -> io::Result<()> {
+        if self.started {
+            return Ok(());
+        }
+        self.started = true;
+        if self.format == ConnFormat::Zeek {
+            let out = &mut self.out;
+            out.write_all(
+                b"#separator \\x09\n#set_separator\t,\n#empty_field\t(empty)\n#unset_field\t-\n#path\tconn\n",
+            )?;
+            writeln!(
+                out,
+                "#open\t{}",
+                num::zeek_datetime(unix_secs(self.open_time))
+            )?;
+            out.write_all(b"#fields")?;
+            for (name, _) in ZEEK_FIELDS {
+                write!(out, "\t{name}")?;
+            }
+            out.write_all(b"\n#types")?;
+            for (_, ty) in ZEEK_FIELDS {
+                write!(out, "\t{ty}")?;
+            }
+            out.write_all(b"\n")?;
+        }
+        Ok(())
+    }
+}
+
+fn unix_secs(t: SystemTime) -> i64 {
+    match t.duration_since(UNIX_EPOCH) {
+        Ok(d) => i64::try_from(d.as_secs()).unwrap_or(i64::MAX),
+        Err(e) => -i64::try_from(e.duration().as_secs()).unwrap_or(i64::MAX),
+    }
+}
+
+fn zeek_row(out: &mut impl Write, c: &ConnSummary) -> io::Result<()> {
+    secs6(out, c.ts_ns)?;
+    write!(
+        out,
+        "\t{}\t{}\t{}\t{}\t{}\ttcp\t-\t",
+        c.uid, c.orig_h, c.orig_p, c.resp_h, c.resp_p
+    )?;
+    // Zeek sets duration and the byte counts only when the duration is positive.
+    if c.duration_ns > 0 {
+        secs6(out, c.duration_ns as i64)?;
+        out.write_all(b"\t")?;
+        num::u64(out, c.orig_bytes)?;
+        out.write_all(b"\t")?;
+        num::u64(out, c.resp_bytes)?;
+    } else {
+        out.write_all(b"-\t-\t-")?;
+    }
+    write!(out, "\t{}\t-\t-\t", c.conn_state.as_str())?;
+    num::u64(out, c.missed_bytes)?;
+    out.write_all(b"\t")?;
+    // Zeek leaves an empty history unset.
+    out.write_all(if c.history.is_empty() {
+        b"-"
+    } else {
+        c.history.as_bytes()
+    })?;
+    for n in [c.orig_pkts, c.orig_ip_bytes, c.resp_pkts, c.resp_ip_bytes] {
+        out.write_all(b"\t")?;
+        num::u64(out, n)?;
+    }
+    out.write_all(b"\t-\t")?;
+    num::u64(out, c.conn_id)?;
+    write!(
+        out,
+        "\t{}\t{}\t{}\t{}\t",
+        c.ending.as_str(),
+        c.first_closer.map_or("-", |r| r.as_str()),
+        c.client_state.as_str(),
+        c.server_state.as_str()
+    )?;
+    match c.handshake_rtt_ns {
+        Some(ns) => secs6(out, ns as i64)?,
+        None => out.write_all(b"-")?,
+    }
+    out.write_all(b"\n")
+}
+
+fn json_row(out: &mut impl Write, c: &ConnSummary, file: Option<&str>) -> io::Result<()> {
+    out.write_all(b"{\"ts\":")?;
+    secs6(out, c.ts_ns)?;
+    out.write_all(b",\"uid\":")?;
+    json_str(out, &c.uid)?;
+    write!(
+        out,
+        ",\"id.orig_h\":\"{}\",\"id.orig_p\":{},\"id.resp_h\":\"{}\",\"id.resp_p\":{},\"proto\":\"tcp\",\"duration\":",
+        c.orig_h, c.orig_p, c.resp_h, c.resp_p
+    )?;
+    secs6(out, c.duration_ns as i64)?;
+    let counts = [("orig_bytes", c.orig_bytes), ("resp_bytes", c.resp_bytes)];
+    for (k, v) in counts {
+        write!(out, ",\"{k}\":")?;
+        num::u64(out, v)?;
+    }
+    write!(
+        out,
+        ",\"conn_state\":\"{}\",\"missed_bytes\":",
+        c.conn_state.as_str()
+    )?;
+    num::u64(out, c.missed_bytes)?;
+    out.write_all(b",\"history\":")?;
+    json_str(out, &c.history)?;
+    let counts = [
+        ("orig_pkts", c.orig_pkts),
+        ("orig_ip_bytes", c.orig_ip_bytes),
+        ("resp_pkts", c.resp_pkts),
+        ("resp_ip_bytes", c.resp_ip_bytes),
+        ("tcplife_conn_id", c.conn_id),
+    ];
+    for (k, v) in counts {
+        write!(out, ",\"{k}\":")?;
+        num::u64(out, v)?;
+    }
+    write!(
+        out,
+        ",\"tcplife_ending\":\"{}\",\"tcplife_first_closer\":",
+        c.ending.as_str()
+    )?;
+    match c.first_closer {
+        Some(r) => write!(out, "\"{}\"", r.as_str())?,
+        None => out.write_all(b"null")?,
+    }
+    write!(
+        out,
+        ",\"tcplife_client_state\":\"{}\",\"tcplife_server_state\":\"{}\",\"tcplife_handshake_rtt\":",
+        c.client_state.as_str(),
+        c.server_state.as_str()
+    )?;
+    match c.handshake_rtt_ns {
+        Some(ns) => secs6(out, ns as i64)?,
+        None => out.write_all(b"null")?,
+    }
+    write!(
+        out,
+        ",\"tcplife_first_frame\":{},\"tcplife_last_frame\":{},\"tcplife_end_reason\":\"{}\"",
+        c.first_frame,
+        c.last_frame,
+        end_reason_str(c.end_reason)
+    )?;
+    if let Some(f) = file {
+        out.write_all(b",\"tcplife_file\":")?;
+        json_str(out, f)?;
+    }
+    out.write_all(b"}\n")
+}
+
+fn table_cells(c: &ConnSummary) -> Vec<String> {
+    vec![
+        c.conn_id.to_string(),
+        Endpoint(c.orig_h, c.orig_p).to_string(),
+        "->".to_string(),
+        Endpoint(c.resp_h, c.resp_p).to_string(),
+        c.conn_state.as_str().to_string(),
+        c.history.to_string(),
+        c.ending.as_str().to_string(),
+        c.first_closer.map_or("-", |r| r.as_str()).to_string(),
+        c.client_state.as_str().to_string(),
+        c.server_state.as_str().to_string(),
+        secs6_string(c.duration_ns as i64),
+        c.handshake_rtt_ns.map_or_else(|| "-".to_string(), millis3),
+        format!("{}/{}", c.orig_pkts, c.resp_pkts),
+        format!("{}/{}", c.orig_bytes, c.resp_bytes),
+    ]
+}

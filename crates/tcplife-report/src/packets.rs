@@ -1,0 +1,283 @@
+//! Per-packet annotations: a table for people, the TSV the Wireshark plugin is compared against,
+//! and JSON lines.
+
+use std::io::{self, Write};
+
+use tcplife_engine::{Annotation, Event, Phase, Segment, TcpState};
+
+use crate::num::{self, flags_str, json_str, secs6, secs9};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum PacketFormat {
+    /// Fixed-width columns for people.
+    Table,
+    /// Tab-separated, one header line; byte-for-byte what `tshark -T fields` prints for the
+    /// plugin's `tcplife.<column>` fields (with `frame.number` first).
+    Tsv,
+    /// One JSON object per line, with the segment's header fields too.
+    Json,
+}
+
+/// The TSV header. Every column but `frame` is a plugin field name without `tcplife.`.
+pub const TSV_COLUMNS: [&str; 11] = [
+    "frame",
+    "conn",
+    "role",
+    "event",
+    "phase",
+    "step",
+    "client_state",
+    "server_state",
+    "conn_state",
+    "history",
+    "handshake_rtt",
+];
+
+/// Writes one line per packet as they come.
+pub struct PacketWriter<W: Write> {
+    out: W,
+    format: PacketFormat,
+    header_done: bool,
+    /// Timestamp of the first packet: the table's time column is relative to it.
+    t0: Option<i64>,
+    widths: TableWidths,
+}
+
+impl<W: Write> PacketWriter<W> {
+    pub fn new(out: W, format: PacketFormat) -> Self {
+        PacketWriter {
+            out,
+            format,
+            header_done: false,
+            t0: None,
+            widths: TableWidths::get(),
+        }
+    }
+
+    #[inline]
+    pub fn write(&mut self, seg: &Segment, ann: &Annotation) -> io::Result<()> {
+        if !self.header_done {
+            self.header()?;
+        }
+        match self.format {
+            PacketFormat::Tsv => tsv_row(&mut self.out, ann),
+            PacketFormat::Json => json_row(&mut self.out, seg, ann),
+            PacketFormat::Table => {
+                let t0 = *self.t0.get_or_insert(seg.ts_ns);
+                table_row(&mut self.out, &self.widths, seg.ts_ns - t0, seg, ann)
+            }
+        }
+    }
+
+    /// Writes the header if no packet came (an empty capture still gets its column names) and
+    /// hands back the writer, flushed.
+    pub fn finish(mut self) -> io::Result<W> {
+        if !self.header_done {
+            self.header()?;
+        }
+        self.out.flush()?;
+        Ok(self.out)
+    }
+
+    fn header(&mut self) -> io::Result<()> {
+        self.header_done = true;
+        match self.format {
+            PacketFormat::Tsv => {
+                self.out.write_all(TSV_COLUMNS.join("\t").as_bytes())?;
+                self.out.write_all(b"\n")
+            }
+            PacketFormat::Json => Ok(()),
+            PacketFormat::Table => {
+                let w = &self.widths;
+                let line = format!(
+                    "{:>7}  {:>10}  {:>4}  {:<6}  {:<11}  {:>5}  {:<ev$}  {:<ph$}  {:<5}  {:<st$}  {:<st$}  {:<6}  history\n",
+                    "frame",
+                    "time",
+                    "conn",
+                    "from",
+                    "flags",
+                    "len",
+                    "event",
+                    "phase",
+                    "step",
+                    "client",
+                    "server",
+                    "state",
+                    ev = w.event,
+                    ph = w.phase,
+                    st = w.state,
+                );
+                self.out.write_all(line.as_bytes())
+            }
+        }
+    }
+}
+
+#[inline]
+fn tsv_row(out: &mut impl Write, a: &Annotation) -> io::Result<()> {
+    num::u64(out, a.frame)?;
+    out.write_all(b"\t")?;
+    num::u64(out, a.conn_id)?;
+    for s in [a.role.as_str(), a.event.as_str(), a.phase.as_str()] {
+        out.write_all(b"\t")?;
+        out.write_all(s.as_bytes())?;
+    }
+    out.write_all(b"\t")?;
+    write_step(out, a)?;
+    for s in [
+        a.client_state.as_str(),
+        a.server_state.as_str(),
+        a.conn_state.as_str(),
+        a.history.as_str(),
+    ] {
+        out.write_all(b"\t")?;
+        out.write_all(s.as_bytes())?;
+    }
+    out.write_all(b"\t")?;
+    if let Some(ns) = a.handshake_rtt_ns {
+        secs9(out, ns)?;
+    }
+    out.write_all(b"\n")
+}
+
+/// Same text as `Step`'s `Display`, without the formatting machinery.
+#[inline]
+fn write_step(out: &mut impl Write, a: &Annotation) -> io::Result<()> {
+    let s = a.step;
+    if s.is_none() {
+        return Ok(());
+    }
+    num::u64(out, u64::from(s.first))?;
+    if s.last != s.first {
+        out.write_all(b"+")?;
+        num::u64(out, u64::from(s.last))?;
+    }
+    out.write_all(b"/")?;
+    num::u64(out, u64::from(s.of))
+}
+
+fn json_row(out: &mut impl Write, seg: &Segment, a: &Annotation) -> io::Result<()> {
+    out.write_all(b"{\"frame\":")?;
+    num::u64(out, a.frame)?;
+    out.write_all(b",\"ts\":")?;
+    secs6(out, seg.ts_ns)?;
+    out.write_all(b",\"conn\":")?;
+    num::u64(out, a.conn_id)?;
+    write!(
+        out,
+        ",\"src\":\"{}\",\"sport\":{},\"dst\":\"{}\",\"dport\":{},\"flags\":\"{}\",\"seq\":{},\"ack\":{},\"win\":{},\"len\":{}",
+        seg.src,
+        seg.src_port,
+        seg.dst,
+        seg.dst_port,
+        flags_str(seg.flags),
+        seg.seq,
+        seg.ack,
+        seg.window,
+        seg.payload_len
+    )?;
+    write!(
+        out,
+        ",\"role\":\"{}\",\"event\":\"{}\",\"phase\":\"{}\",\"step\":",
+        a.role.as_str(),
+        a.event.as_str(),
+        a.phase.as_str()
+    )?;
+    if a.step.is_none() {
+        out.write_all(b"null")?;
+    } else {
+        out.write_all(b"\"")?;
+        write_step(out, a)?;
+        out.write_all(b"\"")?;
+    }
+    write!(
+        out,
+        ",\"client_state\":\"{}\",\"server_state\":\"{}\",\"conn_state\":\"{}\",\"history\":",
+        a.client_state.as_str(),
+        a.server_state.as_str(),
+        a.conn_state.as_str()
+    )?;
+    json_str(out, &a.history)?;
+    out.write_all(b",\"handshake_rtt\":")?;
+    match a.handshake_rtt_ns {
+        Some(ns) => secs9(out, ns)?,
+        None => out.write_all(b"null")?,
+    }
+    out.write_all(b",\"notes\":[")?;
+    for (i, (_, name)) in a.notes.iter().enumerate() {
+        if i > 0 {
+            out.write_all(b",")?;
+        }
+        json_str(out, name)?;
+    }
+    out.write_all(b"]}\n")
+}
+
+/// Column widths of the packet table: the longest value each column can take, so rows can be
+/// written as they come and still line up.
+#[derive(Clone, Copy)]
+struct TableWidths {
+    event: usize,
+    phase: usize,
+    state: usize,
+}
+
+impl TableWidths {
+    fn get() -> TableWidths {
+        let max = |it: &mut dyn Iterator<Item = usize>| it.max().unwrap_or(0);
+        TableWidths {
+            event: max(&mut Event::ALL.iter().map(|e| e.as_str().len())),
+            phase: max(&mut Phase::ALL.iter().map(|p| p.as_str().len())),
+            state: max(&mut TcpState::ALL.iter().map(|s| s.as_str().len())),
+        }
+    }
+}
+
+const SPACES: &[u8; 32] = b"                                ";
+
+/// Writes `s` then spaces up to `width`, then the two-space column gap.
+#[inline]
+fn cell(out: &mut impl Write, s: &[u8], width: usize) -> io::Result<()> {
+    out.write_all(s)?;
+    out.write_all(&SPACES[..width.saturating_sub(s.len()).min(SPACES.len())])?;
+    out.write_all(b"  ")
+}
+
+#[inline]
+fn right(out: &mut impl Write, s: &[u8], width: usize) -> io::Result<()> {
+    out.write_all(&SPACES[..width.saturating_sub(s.len()).min(SPACES.len())])?;
+    out.write_all(s)?;
+    out.write_all(b"  ")
+}
+
+fn table_row(
+    out: &mut impl Write,
+    w: &TableWidths,
+    rel_ns: i64,
+    seg: &Segment,
+    a: &Annotation,
+) -> io::Result<()> {
+    let mut n = itoa::Buffer::new();
+    right(out, n.format(a.frame).as_bytes(), 7)?;
+    let mut t = [0u8; 32];
+    let mut tw = &mut t[..];
+    secs6(&mut tw, rel_ns)?;
+    let tlen = 32 - tw.len();
+    right(out, &t[..tlen], 10)?;
+    right(out, n.format(a.conn_id).as_bytes(), 4)?;
+    cell(out, a.role.as_str().as_bytes(), 6)?;
+    cell(out, flags_str(seg.flags).as_bytes(), 11)?;
+    right(out, n.format(seg.payload_len).as_bytes(), 5)?;
+    cell(out, a.event.as_str().as_bytes(), w.event)?;
+    cell(out, a.phase.as_str().as_bytes(), w.phase)?;
+    let mut step = [0u8; 16];
+    let mut sw = &mut step[..];
+    write_step(&mut sw, a)?;
+    let slen = 16 - sw.len();
+    cell(out, &step[..slen], 5)?;
+    cell(out, a.client_state.as_str().as_bytes(), w.state)?;
+    cell(out, a.server_state.as_str().as_bytes(), w.state)?;
+    cell(out, a.conn_state.as_str().as_bytes(), 6)?;
+    out.write_all(a.history.as_bytes())?;
+    out.write_all(b"\n")
+}
