@@ -1,0 +1,198 @@
+//! Command-line syntax.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use tcplife_report::{ConnFormat, PacketFormat};
+
+const ABOUT: &str =
+    "Where every TCP connection in a capture stands in its life: RFC 9293 endpoint \
+states, handshake/data/teardown phases, and Zeek's conn_state and history, from pcap or pcapng \
+files.";
+
+const AFTER_HELP: &str = "\
+Examples:
+  tcplife conns capture.pcap                  one line per connection
+  tcplife conns --format zeek *.pcap > conn.log
+  tcplife packets capture.pcapng | less -S    one line per TCP segment
+  tcplife ladder capture.pcap --conn 3        sequence diagram of connection 3
+  tcpdump -i eth0 -w - | tcplife conns -      read standard input
+
+Exit status: 0 success (also when frames were skipped or the capture's last record was cut
+off; a warning on stderr says so), 2 bad usage or input (not a capture, unreadable, corrupt,
+unsupported link type, no such connection). A closed output pipe ends tcplife quietly.";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "tcplife",
+    version,
+    about = ABOUT,
+    after_help = AFTER_HELP,
+    propagate_version = true
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+
+    /// Forget a connection after this many seconds without a packet (capture time), reporting
+    /// it as it stood
+    #[arg(
+        long = "idle-timeout",
+        value_name = "SECS",
+        default_value = "300",
+        value_parser = parse_secs,
+        global = true
+    )]
+    pub idle_timeout_ns: i64,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// One summary per connection, in the order connections end (as Zeek logs them)
+    #[command(after_help = CONNS_HELP)]
+    Conns(ConnsArgs),
+    /// One line per TCP segment: its connection, role, event, phase, step and both states
+    #[command(after_help = PACKETS_HELP)]
+    Packets(PacketsArgs),
+    /// Ladder (sequence) diagram of one connection: client left, server right
+    #[command(after_help = LADDER_HELP)]
+    Ladder(LadderArgs),
+}
+
+const CONNS_HELP: &str = "\
+Formats:
+  table  aligned columns for people (default when standard output is a terminal)
+  zeek   Zeek conn.log TSV with #fields/#types header, tcplife_* columns after Zeek's
+         (default when standard output is a file or pipe)
+  json   one JSON object per line, keys as in Zeek's JSON logs plus tcplife_*
+
+Several files are read one after the other, each with its own connection numbering.
+
+Examples:
+  tcplife conns capture.pcap
+  tcplife conns --format zeek capture.pcap | zeek-cut id.orig_h conn_state history
+  tcplife conns --format json a.pcap b.pcapng | jq -r .tcplife_ending
+  zcat big.pcap.gz | tcplife conns --idle-timeout 60 -";
+
+const PACKETS_HELP: &str = "\
+Formats:
+  table  fixed-width columns for people (default when standard output is a terminal)
+  tsv    tab-separated with a header line (default when standard output is a file or pipe);
+         columns are the Wireshark plugin's tcplife.* fields, printed exactly as
+         `tshark -T fields` prints them, with Wireshark's frame number first
+  json   one JSON object per line, with the segment's addresses, flags, seq/ack and length
+
+Examples:
+  tcplife packets capture.pcap
+  tcplife packets --format tsv capture.pcap > tcplife.tsv
+  tcplife packets --format json capture.pcap | jq 'select(.phase == \"teardown\")'";
+
+const LADDER_HELP: &str = "\
+Each arrow is one segment with its flags, relative sequence and acknowledgement numbers
+(Wireshark-style: the SYN is 0) and payload length; beside it the frame number, time since
+the connection's first packet, phase and step, both endpoints' states after the segment, and
+the event. Connections are numbered from 1 in order of their first packet, as in the `conn`
+column of `tcplife packets`.
+
+Examples:
+  tcplife ladder capture.pcap
+  tcplife ladder capture.pcap --conn 4";
+
+#[derive(Args, Debug)]
+pub struct ConnsArgs {
+    /// Output format [default: table on a terminal, zeek otherwise]
+    #[arg(long, short, value_enum)]
+    pub format: Option<ConnFormatArg>,
+    /// Capture files (pcap or pcapng); `-` reads standard input
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+pub struct PacketsArgs {
+    /// Output format [default: table on a terminal, tsv otherwise]
+    #[arg(long, short, value_enum)]
+    pub format: Option<PacketFormatArg>,
+    /// Capture file (pcap or pcapng); `-` reads standard input
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct LadderArgs {
+    /// Capture file (pcap or pcapng); `-` reads standard input
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Connection to draw, numbered from 1 in order of first packet [default: 1]
+    #[arg(long, short, value_name = "ID", value_parser = clap::value_parser!(u64).range(1..))]
+    pub conn: Option<u64>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum ConnFormatArg {
+    Table,
+    Zeek,
+    Json,
+}
+
+impl From<ConnFormatArg> for ConnFormat {
+    fn from(f: ConnFormatArg) -> ConnFormat {
+        match f {
+            ConnFormatArg::Table => ConnFormat::Table,
+            ConnFormatArg::Zeek => ConnFormat::Zeek,
+            ConnFormatArg::Json => ConnFormat::Json,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum PacketFormatArg {
+    Table,
+    Tsv,
+    Json,
+}
+
+impl From<PacketFormatArg> for PacketFormat {
+    fn from(f: PacketFormatArg) -> PacketFormat {
+        match f {
+            PacketFormatArg::Table => PacketFormat::Table,
+            PacketFormatArg::Tsv => PacketFormat::Tsv,
+            PacketFormatArg::Json => PacketFormat::Json,
+        }
+    }
+}
+
+/// Seconds (fractions allowed) to nanoseconds.
+fn parse_secs(s: &str) -> Result<i64, String> {
+    let secs: f64 = s
+        .trim()
+        .parse()
+        .map_err(|_| format!("`{s}` is not a number of seconds"))?;
+    // Up to ~292 years of nanoseconds fit an i64; a century is plenty.
+    if !(secs > 0.0 && secs <= 3.2e9) {
+        return Err(format!("`{s}` must be more than 0 and at most 3200000000"));
+    }
+    Ok((secs * 1e9).round() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn idle_timeout_parses_seconds() {
+        assert_eq!(parse_secs("300"), Ok(300_000_000_000));
+        assert_eq!(parse_secs("0.5"), Ok(500_000_000));
+        assert!(parse_secs("0").is_err());
+        assert!(parse_secs("-1").is_err());
+        assert!(parse_secs("nan").is_err());
+        assert!(parse_secs("inf").is_err());
+        assert!(parse_secs("ten").is_err());
+    }
+}
