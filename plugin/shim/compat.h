@@ -1,0 +1,25 @@
+/* Every difference between the Wireshark releases tcplife-plugin builds against (4.0, 4.2,
+ * 4.4) that the C side sees lives here; the Rust side's counterpart is src/ffi/compat.rs.
+ * Anything version-specific elsewhere is a bug. */
+#ifndef TCPLIFE_SHIM_COMPAT_H
+#define TCPLIFE_SHIM_COMPAT_H
+
+#include <ws_version.h>
+
+#define SHIM_WS_AT_LEAST(maj, min) \
+    (WIRESHARK_VERSION_MAJOR > (maj) || \
+     (WIRESHARK_VERSION_MAJOR == (maj) && WIRESHARK_VERSION_MINOR >= (min)))
+
+/* 4.4 moved boolean preferences from gboolean to C99 bool storage. */
+#if SHIM_WS_AT_LEAST(4, 4)
+#include <stdbool.h>
+typedef bool shim_pref_bool_storage;
+#else
+#include <glib.h>
+typedef gboolean shim_pref_bool_storage;
+#endif
+
+/* 4.4 renamed the g-typed tvb getters (tvb_get_guint8 -> tvb_get_uint8...). The shim only uses
+ * tvb_captured_length/tvb_get_ptr, which kept their names, so nothing to map yet. */
+
+#endif

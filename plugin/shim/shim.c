@@ -1,0 +1,295 @@
+/* See shim.h. Every Wireshark call that can throw runs inside TRY here, so a longjmp only ever
+ * unwinds C frames; what was thrown is kept and rethrown by the trampoline once Rust returned. */
+#include "shim.h"
+
+#include <string.h>
+#include <epan/exceptions.h>
+#include <epan/column-utils.h>
+
+static shim_rust_dissector_fn rust_dissector;
+
+static _Thread_local unsigned long pending_code;
+static _Thread_local int pending_has_message;
+static _Thread_local char pending_message[512];
+
+#define SHIM_GUARDED(stmt)                                                      \
+    do {                                                                        \
+        TRY { stmt; }                                                           \
+        CATCH_ALL {                                                             \
+            const char *m = GET_MESSAGE;                                        \
+            pending_code = EXCEPT_CODE;                                         \
+            pending_has_message = m != NULL;                                    \
+            if (m) g_strlcpy(pending_message, m, sizeof pending_message);       \
+        }                                                                       \
+        ENDTRY;                                                                 \
+    } while (0)
+
+int shim_exception_pending(void) { return pending_code != 0; }
+
+static int trampoline(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data, void *ctx)
+{
+    pending_code = 0;
+    int consumed = rust_dissector(ctx, tvb, pinfo, tree, data);
+    if (pending_code != 0) {
+        unsigned long code = pending_code;
+        pending_code = 0;
+        if (pending_has_message)
+            THROW_FORMATTED(code, "%s", pending_message);
+        THROW(code);
+    }
+    return consumed;
+}
+
+void shim_set_rust_dissector(shim_rust_dissector_fn fn) { rust_dissector = fn; }
+
+void shim_register_plugin(void (*register_protoinfo)(void), void (*register_handoff)(void))
+{
+    /* Wireshark keeps the pointer for the whole process. */
+    proto_plugin *plug = g_new0(proto_plugin, 1);
+    plug->register_protoinfo = register_protoinfo;
+    plug->register_handoff = register_handoff;
+    proto_register_plugin(plug);
+}
+
+int shim_register_protocol(const char *name, const char *short_name, const char *filter_name)
+{
+    return proto_register_protocol(name, short_name, filter_name);
+}
+
+int shim_register_field(int proto, const char *name, const char *abbrev, int type, int display,
+                        const char *blurb)
+{
+    static const header_field_info blank = {NULL, NULL, FT_NONE, BASE_NONE, NULL, 0, NULL, HFILL};
+    hf_register_info *hf = g_new0(hf_register_info, 1);
+    int *id = g_new(int, 1);
+    *id = -1;
+    hf->p_id = id;
+    hf->hfinfo = blank;
+    hf->hfinfo.name = name;
+    hf->hfinfo.abbrev = abbrev;
+    hf->hfinfo.type = (enum ftenum)type;
+    hf->hfinfo.display = display;
+    hf->hfinfo.blurb = blurb;
+    proto_register_field_array(proto, hf, 1);
+    return *id;
+}
+
+int shim_register_subtree(void)
+{
+    gint *ett = g_new(gint, 1);
+    *ett = -1;
+    gint *arr[1] = {ett};
+    proto_register_subtree_array(arr, 1);
+    return *ett;
+}
+
+expert_field *shim_register_expert(int proto, const char *name, const char *summary, int group,
+                                   int severity)
+{
+    static const ei_register_info blank = {NULL, {NULL, 0, 0, NULL, EXPFILL}};
+    ei_register_info *ei = g_new0(ei_register_info, 1);
+    expert_field *id = g_new(expert_field, 1);
+    id->ei = -1;
+    id->hf = -1;
+    *ei = blank;
+    ei->ids = id;
+    ei->eiinfo.name = name;
+    ei->eiinfo.group = group;
+    ei->eiinfo.severity = severity;
+    ei->eiinfo.summary = summary;
+    expert_register_field_array(expert_register_protocol(proto), ei, 1);
+    return id;
+}
+
+/* prefs_register_protocol may be called once per protocol: remember the modules. */
+static struct { int proto; module_t *module; } pref_modules[8];
+
+shim_bool_pref *shim_register_bool_pref(int proto, const char *name, const char *title,
+                                        const char *description, int default_value)
+{
+    module_t *module = NULL;
+    size_t i;
+    for (i = 0; i < G_N_ELEMENTS(pref_modules) && pref_modules[i].module; i++) {
+        if (pref_modules[i].proto == proto) {
+            module = pref_modules[i].module;
+            break;
+        }
+    }
+    if (!module) {
+        if (i == G_N_ELEMENTS(pref_modules))
+            return NULL;
+        module = prefs_register_protocol(proto, NULL);
+        pref_modules[i].proto = proto;
+        pref_modules[i].module = module;
+    }
+    shim_bool_pref *pref = g_new0(shim_bool_pref, 1);
+    pref->value = default_value != 0;
+    prefs_register_bool_preference(module, name, title, description, &pref->value);
+    return pref;
+}
+
+int shim_bool_pref_get(const shim_bool_pref *pref) { return pref && pref->value; }
+
+dissector_handle_t shim_register_dissector(const char *name, int proto, void *ctx)
+{
+    return register_dissector_with_data(name, trampoline, proto, ctx);
+}
+
+void shim_register_postdissector(dissector_handle_t handle) { register_postdissector(handle); }
+
+void shim_add_tcp_port(dissector_handle_t handle, uint32_t port)
+{
+    dissector_add_uint_with_preference("tcp.port", port, handle);
+}
+
+void shim_register_init_routine(void (*fn)(void)) { register_init_routine(fn); }
+void shim_register_cleanup_routine(void (*fn)(void)) { register_cleanup_routine(fn); }
+
+void shim_frame_info(packet_info *pinfo, shim_frame *out)
+{
+    memset(out, 0, sizeof *out);
+    out->num = pinfo->num;
+    out->visited = pinfo->fd ? PINFO_FD_VISITED(pinfo) : 0;
+    out->is_packet = pinfo->rec != NULL && pinfo->rec->rec_type == REC_TYPE_PACKET;
+    out->encap = out->is_packet ? pinfo->rec->rec_header.packet_header.pkt_encap : -1;
+    out->secs = (int64_t)pinfo->abs_ts.secs;
+    out->nsecs = pinfo->abs_ts.nsecs;
+    out->has_columns = pinfo->cinfo != NULL;
+    out->srcport = pinfo->srcport;
+    out->destport = pinfo->destport;
+}
+
+const uint8_t *shim_tvb_bytes(tvbuff_t *tvb, int offset, int *len)
+{
+    static const uint8_t empty[1];
+    const uint8_t *volatile ptr = NULL;
+    volatile int n = 0;
+    *len = 0;
+    if (pending_code)
+        return NULL;
+    SHIM_GUARDED({
+        n = tvb_captured_length_remaining(tvb, offset);
+        ptr = n > 0 ? tvb_get_ptr(tvb, offset, n) : empty;
+    });
+    if (pending_code)
+        return NULL;
+    *len = n > 0 ? n : 0;
+    return ptr;
+}
+
+void *shim_get_frame_data(packet_info *pinfo, int proto)
+{
+    return p_get_proto_data(wmem_file_scope(), pinfo, proto, 0);
+}
+
+void shim_set_frame_data(packet_info *pinfo, int proto, void *value)
+{
+    p_add_proto_data(wmem_file_scope(), pinfo, proto, 0, value);
+}
+
+int shim_tree_wants(proto_tree *tree, int proto)
+{
+    return tree != NULL && proto_field_is_referenced(tree, proto);
+}
+
+proto_item *shim_add_protocol(proto_tree *tree, int proto, tvbuff_t *tvb, int start, int len,
+                              const char *text, size_t text_len)
+{
+    proto_item *volatile item = NULL;
+    if (pending_code)
+        return NULL;
+    SHIM_GUARDED({
+        item = proto_tree_add_item(tree, proto, tvb, start, len, ENC_NA);
+        if (text_len > 0)
+            proto_item_append_text(item, ": %.*s", (int)text_len, text);
+    });
+    return pending_code ? NULL : item;
+}
+
+proto_tree *shim_add_subtree(proto_item *item, int ett)
+{
+    proto_tree *volatile sub = NULL;
+    if (pending_code)
+        return NULL;
+    SHIM_GUARDED(sub = proto_item_add_subtree(item, ett));
+    return pending_code ? NULL : sub;
+}
+
+proto_item *shim_add_string(packet_info *pinfo, proto_tree *tree, int hf, tvbuff_t *tvb,
+                            int start, int len, const char *value, size_t value_len,
+                            int generated)
+{
+    proto_item *volatile item = NULL;
+    if (pending_code)
+        return NULL;
+    SHIM_GUARDED({
+        const char *copy = wmem_strndup(pinfo->pool, value, value_len);
+        item = proto_tree_add_string(tree, hf, tvb, start, len, copy);
+        if (generated)
+            proto_item_set_generated(item);
+    });
+    return pending_code ? NULL : item;
+}
+
+proto_item *shim_add_uint64(proto_tree *tree, int hf, tvbuff_t *tvb, int start, int len,
+                            uint64_t value, int generated)
+{
+    proto_item *volatile item = NULL;
+    if (pending_code)
+        return NULL;
+    SHIM_GUARDED({
+        item = proto_tree_add_uint64(tree, hf, tvb, start, len, value);
+        if (generated)
+            proto_item_set_generated(item);
+    });
+    return pending_code ? NULL : item;
+}
+
+proto_item *shim_add_reltime(proto_tree *tree, int hf, tvbuff_t *tvb, int start, int len,
+                             int64_t secs, int32_t nsecs, int generated)
+{
+    proto_item *volatile item = NULL;
+    if (pending_code)
+        return NULL;
+    SHIM_GUARDED({
+        nstime_t t;
+        t.secs = (time_t)secs;
+        t.nsecs = nsecs;
+        item = proto_tree_add_time(tree, hf, tvb, start, len, &t);
+        if (generated)
+            proto_item_set_generated(item);
+    });
+    return pending_code ? NULL : item;
+}
+
+int shim_add_expert(packet_info *pinfo, proto_item *item, expert_field *ei)
+{
+    if (pending_code)
+        return -1;
+    SHIM_GUARDED(expert_add_info(pinfo, item, ei));
+    return pending_code ? -1 : 0;
+}
+
+int shim_col_append_info(packet_info *pinfo, const char *text, size_t text_len)
+{
+    if (pending_code)
+        return -1;
+    SHIM_GUARDED(col_append_str(pinfo->cinfo, COL_INFO, wmem_strndup(pinfo->pool, text, text_len)));
+    return pending_code ? -1 : 0;
+}
+
+int shim_col_set_protocol(packet_info *pinfo, const char *text)
+{
+    if (pending_code)
+        return -1;
+    SHIM_GUARDED(col_set_str(pinfo->cinfo, COL_PROTOCOL, text));
+    return pending_code ? -1 : 0;
+}
+
+int shim_col_set_info(packet_info *pinfo, const char *text, size_t text_len)
+{
+    if (pending_code)
+        return -1;
+    SHIM_GUARDED(col_add_str(pinfo->cinfo, COL_INFO, wmem_strndup(pinfo->pool, text, text_len)));
+    return pending_code ? -1 : 0;
+}

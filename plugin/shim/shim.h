@@ -1,0 +1,76 @@
+/* The C that Rust cannot express: Wireshark's macros (HFILL, EXPFILL, TRY/CATCH), static inline
+ * helpers, and a trampoline so that a Wireshark exception (a longjmp) never crosses a Rust frame.
+ * bindgen reads this header; only the shim_* names (and a few constants) are bound. */
+#ifndef TCPLIFE_SHIM_H
+#define TCPLIFE_SHIM_H
+
+#include <stdint.h>
+#include <epan/packet.h>
+#include <epan/expert.h>
+#include <epan/prefs.h>
+#include <epan/proto_data.h>
+#include <wiretap/wtap.h>
+#include "compat.h"
+
+/* A Rust dissector body: `ctx` is the pointer given at registration. */
+typedef int (*shim_rust_dissector_fn)(void *ctx, tvbuff_t *tvb, packet_info *pinfo,
+                                      proto_tree *tree, void *data);
+
+typedef struct shim_frame {
+    uint32_t num;
+    int visited;
+    int is_packet;   /* a packet record (not an event, a systemd journal entry...) */
+    int encap;       /* WTAP_ENCAP_* of this packet */
+    int64_t secs;
+    int32_t nsecs;
+    int has_columns; /* column text is wanted for this dissection */
+    uint32_t srcport;
+    uint32_t destport;
+} shim_frame;
+
+typedef struct shim_bool_pref {
+    shim_pref_bool_storage value;
+} shim_bool_pref;
+
+/* Registration (called from Wireshark's registration phase; none of these throws). */
+void shim_register_plugin(void (*register_protoinfo)(void), void (*register_handoff)(void));
+void shim_set_rust_dissector(shim_rust_dissector_fn fn);
+int shim_register_protocol(const char *name, const char *short_name, const char *filter_name);
+int shim_register_field(int proto, const char *name, const char *abbrev, int type, int display,
+                        const char *blurb);
+int shim_register_subtree(void);
+expert_field *shim_register_expert(int proto, const char *name, const char *summary, int group,
+                                   int severity);
+shim_bool_pref *shim_register_bool_pref(int proto, const char *name, const char *title,
+                                        const char *description, int default_value);
+int shim_bool_pref_get(const shim_bool_pref *pref);
+dissector_handle_t shim_register_dissector(const char *name, int proto, void *ctx);
+void shim_register_postdissector(dissector_handle_t handle);
+void shim_add_tcp_port(dissector_handle_t handle, uint32_t port);
+void shim_register_init_routine(void (*fn)(void));
+void shim_register_cleanup_routine(void (*fn)(void));
+
+/* Per packet. Functions returning a pointer return NULL, and those returning int return -1, when
+ * Wireshark threw; the exception is kept and rethrown once the Rust dissector has returned. */
+int shim_exception_pending(void);
+void shim_frame_info(packet_info *pinfo, shim_frame *out);
+const uint8_t *shim_tvb_bytes(tvbuff_t *tvb, int offset, int *len);
+void *shim_get_frame_data(packet_info *pinfo, int proto);
+void shim_set_frame_data(packet_info *pinfo, int proto, void *value);
+int shim_tree_wants(proto_tree *tree, int proto);
+proto_item *shim_add_protocol(proto_tree *tree, int proto, tvbuff_t *tvb, int start, int len,
+                              const char *text, size_t text_len);
+proto_tree *shim_add_subtree(proto_item *item, int ett);
+proto_item *shim_add_string(packet_info *pinfo, proto_tree *tree, int hf, tvbuff_t *tvb,
+                            int start, int len, const char *value, size_t value_len,
+                            int generated);
+proto_item *shim_add_uint64(proto_tree *tree, int hf, tvbuff_t *tvb, int start, int len,
+                            uint64_t value, int generated);
+proto_item *shim_add_reltime(proto_tree *tree, int hf, tvbuff_t *tvb, int start, int len,
+                             int64_t secs, int32_t nsecs, int generated);
+int shim_add_expert(packet_info *pinfo, proto_item *item, expert_field *ei);
+int shim_col_append_info(packet_info *pinfo, const char *text, size_t text_len);
+int shim_col_set_protocol(packet_info *pinfo, const char *text);
+int shim_col_set_info(packet_info *pinfo, const char *text, size_t text_len);
+
+#endif

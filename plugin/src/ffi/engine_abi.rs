@@ -1,0 +1,1 @@
+//! The engine C ABI (see include/tcplife.h).

@@ -1,0 +1,552 @@
+//! Safe wrappers over the shim: what a dissector written in safe Rust needs.
+
+use std::ffi::{c_void, CStr};
+use std::marker::PhantomData;
+use std::num::NonZeroUsize;
+use std::os::raw::c_int;
+use std::sync::Mutex;
+
+use tcplife_capture::LinkType;
+
+use super::guard;
+use super::sys;
+
+/// Wireshark threw while the shim was working for us (malformed packet, too many tree items...).
+/// The dissector should return at once; the exception is rethrown once it has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Thrown;
+
+fn thrown_if(cond: bool) -> Result<(), Thrown> {
+    if cond {
+        Err(Thrown)
+    } else {
+        Ok(())
+    }
+}
+
+/// A registered protocol.
+#[derive(Clone, Copy, Debug)]
+pub struct Protocol(c_int);
+
+/// A registered header field.
+#[derive(Clone, Copy, Debug)]
+pub struct Field(c_int);
+
+/// A registered subtree (remembers whether the user expanded it).
+#[derive(Clone, Copy, Debug)]
+pub struct Subtree(c_int);
+
+/// A registered expert info.
+#[derive(Clone, Copy, Debug)]
+pub struct Expert(*mut sys::expert_field);
+// SAFETY: points to memory the shim allocated once and never frees or moves.
+unsafe impl Send for Expert {}
+unsafe impl Sync for Expert {}
+
+/// A boolean preference; Wireshark writes it when the user changes it.
+#[derive(Clone, Copy, Debug)]
+pub struct BoolPref(*const sys::shim_bool_pref);
+// SAFETY: as for Expert; reads of a bool that Wireshark writes from the same thread.
+unsafe impl Send for BoolPref {}
+unsafe impl Sync for BoolPref {}
+
+impl BoolPref {
+    pub fn get(self) -> bool {
+        // SAFETY: the shim accepts NULL and otherwise reads a live allocation.
+        unsafe { sys::shim_bool_pref_get(self.0) != 0 }
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum FieldKind {
+    /// A string (`FT_STRING`).
+    Str,
+    /// An unsigned 64-bit number in decimal (`FT_UINT64`, `BASE_DEC`).
+    U64,
+    /// A duration (`FT_RELATIVE_TIME`), printed in seconds.
+    Duration,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum ExpertGroup {
+    Sequence,
+    Protocol,
+    ResponseCode,
+    Malformed,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub enum Severity {
+    Chat,
+    Note,
+    Warn,
+    Error,
+}
+
+/// What a dissector implements. Returning `Err(Thrown)` is how a shim-caught exception is
+/// passed back up; `Ok(n)` is the number of bytes consumed (0: not mine).
+pub trait Dissector: Sync {
+    fn dissect(&self, pkt: &mut Packet<'_>) -> Result<usize, Thrown>;
+}
+
+impl Protocol {
+    pub fn register(name: &'static CStr, short_name: &'static CStr, filter: &'static CStr) -> Self {
+        // SAFETY: 'static strings, as Wireshark keeps the pointers.
+        Protocol(unsafe {
+            sys::shim_register_protocol(name.as_ptr(), short_name.as_ptr(), filter.as_ptr())
+        })
+    }
+
+    pub fn field(
+        self,
+        name: &'static CStr,
+        abbrev: &'static CStr,
+        kind: FieldKind,
+        blurb: &'static CStr,
+    ) -> Field {
+        let (ty, display) = match kind {
+            FieldKind::Str => (sys::FT_STRING, sys::BASE_NONE),
+            FieldKind::U64 => (sys::FT_UINT64, sys::BASE_DEC),
+            FieldKind::Duration => (sys::FT_RELATIVE_TIME, sys::BASE_NONE),
+        };
+        // SAFETY: 'static strings; the shim allocates the table Wireshark keeps.
+        Field(unsafe {
+            sys::shim_register_field(
+                self.0,
+                name.as_ptr(),
+                abbrev.as_ptr(),
+                ty as c_int,
+                display as c_int,
+                blurb.as_ptr(),
+            )
+        })
+    }
+
+    pub fn expert(
+        self,
+        name: &'static CStr,
+        summary: &'static CStr,
+        group: ExpertGroup,
+        severity: Severity,
+    ) -> Expert {
+        let group = match group {
+            ExpertGroup::Sequence => sys::PI_SEQUENCE,
+            ExpertGroup::Protocol => sys::PI_PROTOCOL,
+            ExpertGroup::ResponseCode => sys::PI_RESPONSE_CODE,
+            ExpertGroup::Malformed => sys::PI_MALFORMED,
+        };
+        let severity = match severity {
+            Severity::Chat => sys::PI_CHAT,
+            Severity::Note => sys::PI_NOTE,
+            Severity::Warn => sys::PI_WARN,
+            Severity::Error => sys::PI_ERROR,
+        };
+        // SAFETY: 'static strings; the shim allocates the expert field for the process.
+        Expert(unsafe {
+            sys::shim_register_expert(
+                self.0,
+                name.as_ptr(),
+                summary.as_ptr(),
+                group as c_int,
+                severity as c_int,
+            )
+        })
+    }
+
+    pub fn bool_pref(
+        self,
+        name: &'static CStr,
+        title: &'static CStr,
+        description: &'static CStr,
+        default: bool,
+    ) -> BoolPref {
+        // SAFETY: 'static strings; the shim allocates the storage for the process.
+        BoolPref(unsafe {
+            sys::shim_register_bool_pref(
+                self.0,
+                name.as_ptr(),
+                title.as_ptr(),
+                description.as_ptr(),
+                default as c_int,
+            )
+        })
+    }
+
+    fn dissector_handle(
+        self,
+        name: &'static CStr,
+        dissector: &'static dyn Dissector,
+    ) -> sys::dissector_handle_t {
+        // A thin pointer for C: the fat `&dyn` lives in a box leaked for the process.
+        let ctx = Box::into_raw(Box::new(dissector)) as *mut c_void;
+        // SAFETY: 'static name; ctx stays valid forever.
+        unsafe { sys::shim_register_dissector(name.as_ptr(), self.0, ctx) }
+    }
+
+    /// Runs `dissector` on every frame, after all other dissectors.
+    pub fn register_postdissector(self, name: &'static CStr, dissector: &'static dyn Dissector) {
+        let handle = self.dissector_handle(name, dissector);
+        // SAFETY: a handle Wireshark just created.
+        unsafe { sys::shim_register_postdissector(handle) }
+    }
+
+    /// Registers `dissector` by name; hook it to a port with [`Protocol::add_tcp_port`] in the
+    /// handoff phase.
+    pub fn register_dissector(
+        self,
+        name: &'static CStr,
+        dissector: &'static dyn Dissector,
+    ) -> Handle {
+        Handle(self.dissector_handle(name, dissector))
+    }
+}
+
+/// A dissector handle.
+#[derive(Clone, Copy, Debug)]
+pub struct Handle(sys::dissector_handle_t);
+// SAFETY: handles live for the process and are only used from registration code.
+unsafe impl Send for Handle {}
+unsafe impl Sync for Handle {}
+
+impl Handle {
+    /// TCP hands this port's payload to the dissector (also editable as a preference).
+    pub fn add_tcp_port(self, port: u16) {
+        // SAFETY: a live handle.
+        unsafe { sys::shim_add_tcp_port(self.0, port as u32) }
+    }
+}
+
+impl Subtree {
+    pub fn register() -> Self {
+        // SAFETY: no arguments; the shim allocates what Wireshark keeps.
+        Subtree(unsafe { sys::shim_register_subtree() })
+    }
+}
+
+static INIT_ROUTINES: Mutex<Vec<fn()>> = Mutex::new(Vec::new());
+static CLEANUP_ROUTINES: Mutex<Vec<fn()>> = Mutex::new(Vec::new());
+
+unsafe extern "C" fn run_init_routines() {
+    let routines = INIT_ROUTINES.lock().map(|r| r.clone()).unwrap_or_default();
+    for f in routines {
+        guard((), f);
+    }
+}
+
+unsafe extern "C" fn run_cleanup_routines() {
+    let routines = CLEANUP_ROUTINES
+        .lock()
+        .map(|r| r.clone())
+        .unwrap_or_default();
+    for f in routines {
+        guard((), f);
+    }
+}
+
+type RegisterRoutine = unsafe extern "C" fn(Option<unsafe extern "C" fn()>);
+
+fn push_routine(
+    list: &Mutex<Vec<fn()>>,
+    f: fn(),
+    register: RegisterRoutine,
+    trampoline: unsafe extern "C" fn(),
+) {
+    let mut list = list.lock().unwrap_or_else(|p| p.into_inner());
+    if list.is_empty() {
+        // SAFETY: registers a function that lives for the process.
+        unsafe { register(Some(trampoline)) }
+    }
+    list.push(f);
+}
+
+/// `f` runs before a capture file is dissected (a new file, a reload, changed preferences).
+pub fn on_new_file(f: fn()) {
+    push_routine(
+        &INIT_ROUTINES,
+        f,
+        sys::shim_register_init_routine,
+        run_init_routines,
+    );
+}
+
+/// `f` runs when a capture file is closed.
+pub fn on_file_closed(f: fn()) {
+    push_routine(
+        &CLEANUP_ROUTINES,
+        f,
+        sys::shim_register_cleanup_routine,
+        run_cleanup_routines,
+    );
+}
+
+/// What Wireshark knows about the frame being dissected.
+#[derive(Clone, Copy, Debug)]
+pub struct FrameInfo {
+    pub number: u32,
+    /// Already dissected once: only the first pass may change state.
+    pub visited: bool,
+    /// The link layer of this packet, when tcplife can slice it.
+    pub link_type: Option<LinkType>,
+    pub ts_ns: i64,
+    /// Column text is wanted for this dissection.
+    pub has_columns: bool,
+    pub src_port: u32,
+    pub dst_port: u32,
+}
+
+fn link_type_of(encap: c_int) -> Option<LinkType> {
+    let encap = u32::try_from(encap).ok()?;
+    Some(match encap {
+        sys::WTAP_ENCAP_ETHERNET => LinkType::Ethernet,
+        sys::WTAP_ENCAP_NULL => LinkType::Null,
+        sys::WTAP_ENCAP_LOOP => LinkType::Loop,
+        sys::WTAP_ENCAP_RAW_IP => LinkType::RawIp,
+        sys::WTAP_ENCAP_RAW_IP4 => LinkType::Ipv4,
+        sys::WTAP_ENCAP_RAW_IP6 => LinkType::Ipv6,
+        sys::WTAP_ENCAP_SLL => LinkType::LinuxSll,
+        sys::WTAP_ENCAP_SLL2 => LinkType::LinuxSll2,
+        _ => return None,
+    })
+}
+
+/// The packet being dissected, valid for one call of [`Dissector::dissect`].
+pub struct Packet<'a> {
+    tvb: *mut sys::tvbuff_t,
+    pinfo: *mut sys::packet_info,
+    tree: *mut sys::proto_tree,
+    frame: FrameInfo,
+    _life: PhantomData<&'a ()>,
+}
+
+impl<'a> Packet<'a> {
+    pub fn frame(&self) -> FrameInfo {
+        self.frame
+    }
+
+    /// The captured bytes of the data handed to this dissector (the whole frame for a
+    /// postdissector, the payload for a port dissector).
+    pub fn bytes(&self) -> Result<&'a [u8], Thrown> {
+        let mut len: c_int = 0;
+        // SAFETY: the tvb is live for this dissection; the shim catches bounds exceptions.
+        let ptr = unsafe { sys::shim_tvb_bytes(self.tvb, 0, &mut len) };
+        if ptr.is_null() {
+            return Err(Thrown);
+        }
+        // SAFETY: tvb memory stays put while the packet is dissected ('a).
+        Ok(unsafe { std::slice::from_raw_parts(ptr, len as usize) })
+    }
+
+    /// A per-frame value stored by [`Packet::set_frame_data`] in an earlier pass.
+    pub fn frame_data(&self, proto: Protocol) -> Option<NonZeroUsize> {
+        // SAFETY: reads Wireshark's per-frame list; never throws.
+        let p = unsafe { sys::shim_get_frame_data(self.pinfo, proto.0) };
+        NonZeroUsize::new(p as usize)
+    }
+
+    /// Remembers a non-zero value with this frame, for the file's lifetime.
+    pub fn set_frame_data(&mut self, proto: Protocol, value: NonZeroUsize) {
+        // SAFETY: the value is stored as a pointer-sized token, never dereferenced.
+        unsafe { sys::shim_set_frame_data(self.pinfo, proto.0, value.get() as *mut c_void) }
+    }
+
+    /// The tree to add `proto`'s items to, or `None` when nobody will look at them.
+    pub fn tree(&self, proto: Protocol) -> Option<Tree<'a>> {
+        // SAFETY: tree may be NULL; the shim checks.
+        let wanted = unsafe { sys::shim_tree_wants(self.tree, proto.0) } != 0;
+        wanted.then_some(Tree {
+            tree: self.tree,
+            tvb: self.tvb,
+            pinfo: self.pinfo,
+            _life: PhantomData,
+        })
+    }
+
+    /// Adds an expert info, attached to `item` when there is one.
+    pub fn expert(&mut self, item: Option<Item<'a>>, expert: Expert) -> Result<(), Thrown> {
+        let item = item.map_or(std::ptr::null_mut(), |i| i.0);
+        // SAFETY: live pinfo/item; the shim catches exceptions.
+        thrown_if(unsafe { sys::shim_add_expert(self.pinfo, item, expert.0) } != 0)
+    }
+
+    /// Appends text to the Info column (no-op when columns are not wanted).
+    pub fn append_info(&mut self, text: &str) -> Result<(), Thrown> {
+        if !self.frame.has_columns {
+            return Ok(());
+        }
+        // SAFETY: the shim copies the bytes into packet-scoped memory.
+        thrown_if(
+            unsafe { sys::shim_col_append_info(self.pinfo, text.as_ptr().cast(), text.len()) } != 0,
+        )
+    }
+
+    /// Replaces the Info column.
+    pub fn set_info(&mut self, text: &str) -> Result<(), Thrown> {
+        if !self.frame.has_columns {
+            return Ok(());
+        }
+        // SAFETY: as append_info.
+        thrown_if(
+            unsafe { sys::shim_col_set_info(self.pinfo, text.as_ptr().cast(), text.len()) } != 0,
+        )
+    }
+
+    /// Sets the Protocol column.
+    pub fn set_protocol_column(&mut self, name: &'static CStr) -> Result<(), Thrown> {
+        if !self.frame.has_columns {
+            return Ok(());
+        }
+        // SAFETY: Wireshark keeps the pointer until the packet is done; it is 'static.
+        thrown_if(unsafe { sys::shim_col_set_protocol(self.pinfo, name.as_ptr()) } != 0)
+    }
+}
+
+/// A place in the protocol tree.
+#[derive(Clone, Copy)]
+pub struct Tree<'a> {
+    tree: *mut sys::proto_tree,
+    tvb: *mut sys::tvbuff_t,
+    pinfo: *mut sys::packet_info,
+    _life: PhantomData<&'a ()>,
+}
+
+/// An item added to the tree (for expert infos and subtrees).
+#[derive(Clone, Copy)]
+pub struct Item<'a>(*mut sys::proto_item, PhantomData<&'a ()>);
+
+fn item<'a>(p: *mut sys::proto_item) -> Result<Item<'a>, Thrown> {
+    if p.is_null() {
+        Err(Thrown)
+    } else {
+        Ok(Item(p, PhantomData))
+    }
+}
+
+impl<'a> Tree<'a> {
+    /// Adds the protocol's own item, `text` after its name, and opens its subtree.
+    pub fn add_protocol(
+        &self,
+        proto: Protocol,
+        subtree: Subtree,
+        start: usize,
+        len: usize,
+        text: &str,
+    ) -> Result<(Item<'a>, Tree<'a>), Thrown> {
+        // SAFETY: live tree/tvb; the shim catches exceptions.
+        let it = item(unsafe {
+            sys::shim_add_protocol(
+                self.tree,
+                proto.0,
+                self.tvb,
+                start as c_int,
+                len as c_int,
+                text.as_ptr().cast(),
+                text.len(),
+            )
+        })?;
+        // SAFETY: as above.
+        let sub = unsafe { sys::shim_add_subtree(it.0, subtree.0) };
+        if sub.is_null() {
+            return Err(Thrown);
+        }
+        Ok((it, Tree { tree: sub, ..*self }))
+    }
+
+    /// A string computed by the dissector (shown as generated, not tied to packet bytes).
+    pub fn add_generated_str(&self, field: Field, value: &str) -> Result<Item<'a>, Thrown> {
+        self.add_str_raw(field, 0, 0, value, true)
+    }
+
+    /// A string read from bytes `start..start+len` of the packet.
+    pub fn add_str_at(
+        &self,
+        field: Field,
+        start: usize,
+        len: usize,
+        value: &str,
+    ) -> Result<Item<'a>, Thrown> {
+        self.add_str_raw(field, start, len, value, false)
+    }
+
+    fn add_str_raw(
+        &self,
+        field: Field,
+        start: usize,
+        len: usize,
+        value: &str,
+        generated: bool,
+    ) -> Result<Item<'a>, Thrown> {
+        // SAFETY: the shim copies the string; exceptions are caught.
+        item(unsafe {
+            sys::shim_add_string(
+                self.pinfo,
+                self.tree,
+                field.0,
+                self.tvb,
+                start as c_int,
+                len as c_int,
+                value.as_ptr().cast(),
+                value.len(),
+                generated as c_int,
+            )
+        })
+    }
+
+    pub fn add_generated_u64(&self, field: Field, value: u64) -> Result<Item<'a>, Thrown> {
+        // SAFETY: as add_str_raw.
+        item(unsafe { sys::shim_add_uint64(self.tree, field.0, self.tvb, 0, 0, value, 1) })
+    }
+
+    pub fn add_generated_duration_ns(&self, field: Field, ns: u64) -> Result<Item<'a>, Thrown> {
+        let secs = (ns / 1_000_000_000) as i64;
+        let nsecs = (ns % 1_000_000_000) as i32;
+        // SAFETY: as add_str_raw.
+        item(unsafe { sys::shim_add_reltime(self.tree, field.0, self.tvb, 0, 0, secs, nsecs, 1) })
+    }
+}
+
+/// The single entry point the shim's trampoline calls for every registered dissector.
+pub(super) unsafe extern "C" fn rust_dissect(
+    ctx: *mut c_void,
+    tvb: *mut sys::tvbuff_t,
+    pinfo: *mut sys::packet_info,
+    tree: *mut sys::proto_tree,
+    _data: *mut c_void,
+) -> c_int {
+    guard(0, || {
+        // SAFETY: ctx is the leaked `&'static dyn Dissector` from `dissector_handle`.
+        let dissector: &'static dyn Dissector = unsafe { *(ctx as *const &'static dyn Dissector) };
+        let mut raw = std::mem::MaybeUninit::<sys::shim_frame>::uninit();
+        // SAFETY: the shim fills every field.
+        let raw = unsafe {
+            sys::shim_frame_info(pinfo, raw.as_mut_ptr());
+            raw.assume_init()
+        };
+        let frame = FrameInfo {
+            number: raw.num,
+            visited: raw.visited != 0,
+            link_type: if raw.is_packet != 0 {
+                link_type_of(raw.encap)
+            } else {
+                None
+            },
+            ts_ns: raw
+                .secs
+                .saturating_mul(1_000_000_000)
+                .saturating_add(raw.nsecs as i64),
+            has_columns: raw.has_columns != 0,
+            src_port: raw.srcport,
+            dst_port: raw.destport,
+        };
+        let mut pkt = Packet {
+            tvb,
+            pinfo,
+            tree,
+            frame,
+            _life: PhantomData,
+        };
+        match dissector.dissect(&mut pkt) {
+            Ok(n) => c_int::try_from(n).unwrap_or(c_int::MAX),
+            Err(Thrown) => 0,
+        }
+    })
+}

@@ -1,0 +1,87 @@
+//! "Hello Demo": the demo's application protocol on TCP port 42181 (the server greets each
+//! client with "Hello Client"), shown as named fields instead of raw data. Small on purpose: it
+//! shows what a dissector on the [`ffi`](crate::ffi) API costs to write.
+
+use std::sync::OnceLock;
+
+use crate::ffi::{Dissector, Field, FieldKind, Handle, Packet, Protocol, Subtree, Thrown};
+
+pub const PORT: u16 = 42181;
+
+struct Ids {
+    proto: Protocol,
+    greeting: Field,
+    message: Field,
+    ett: Subtree,
+    handle: Handle,
+}
+
+static IDS: OnceLock<Ids> = OnceLock::new();
+
+struct HelloDemo;
+
+pub fn register() {
+    let proto = Protocol::register(c"Hello Demo", c"HelloDemo", c"hellodemo");
+    let greeting = proto.field(
+        c"Greeting",
+        c"hellodemo.greeting",
+        FieldKind::Str,
+        c"What the server says to a client that connects",
+    );
+    let message = proto.field(
+        c"Message",
+        c"hellodemo.message",
+        FieldKind::Str,
+        c"What a client sends to the server",
+    );
+    let ett = Subtree::register();
+    let handle = proto.register_dissector(c"hellodemo", &HelloDemo);
+    let _ = IDS.set(Ids {
+        proto,
+        greeting,
+        message,
+        ett,
+        handle,
+    });
+}
+
+pub fn handoff() {
+    if let Some(ids) = IDS.get() {
+        ids.handle.add_tcp_port(PORT);
+    }
+}
+
+impl Dissector for HelloDemo {
+    fn dissect(&self, pkt: &mut Packet<'_>) -> Result<usize, Thrown> {
+        let Some(ids) = IDS.get() else { return Ok(0) };
+        let bytes = pkt.bytes()?;
+        if bytes.is_empty() {
+            return Ok(0);
+        }
+        let from_server = pkt.frame().src_port == u32::from(PORT);
+        // One line per message; a trailing CR/LF is framing, not content.
+        let line_len = bytes
+            .iter()
+            .position(|&b| b == b'\r' || b == b'\n')
+            .unwrap_or(bytes.len());
+        let text = String::from_utf8_lossy(&bytes[..line_len]);
+        let (field, label) = if from_server {
+            (ids.greeting, "Greeting")
+        } else {
+            (ids.message, "Message")
+        };
+        pkt.set_protocol_column(c"HelloDemo")?;
+        pkt.set_info(&format!("{label}: \"{text}\""))?;
+        if let Some(tree) = pkt.tree(ids.proto) {
+            let (_, sub) = tree.add_protocol(
+                ids.proto,
+                ids.ett,
+                0,
+                bytes.len(),
+                &format!("{label} \"{text}\""),
+            )?;
+            sub.add_str_at(field, 0, line_len, &text)?;
+        }
+        Ok(bytes.len())
+    }
+}

@@ -1,0 +1,360 @@
+//! The "TCP Lifecycle" postdissector.
+//!
+//! It reads the raw frame bytes and the frame's link type itself and slices them with
+//! `tcplife_capture::slice_frame`, exactly as the `tcplife` command does, instead of asking
+//! Wireshark for TCP fields: asking would force a protocol tree on every packet, which costs
+//! more than the whole engine. The engine runs only in the first pass (frame not yet visited);
+//! each frame's annotation is kept in a table and the frame remembers its row through
+//! Wireshark's per-frame data, so later passes (tshark -2, GUI clicks in any order) show what
+//! the first pass computed.
+
+use std::num::NonZeroUsize;
+use std::sync::{Mutex, OnceLock};
+
+use tcplife_capture::slice_frame;
+use tcplife_engine::{Annotation, Config, Notes, Phase, TcpState, Tracker};
+
+use crate::ffi::{
+    on_file_closed, on_new_file, BoolPref, Dissector, Expert, ExpertGroup, Field, FieldKind,
+    Packet, Protocol, Severity, Subtree, Thrown,
+};
+
+struct Ids {
+    proto: Protocol,
+    ett: Subtree,
+    conn: Field,
+    role: Field,
+    event: Field,
+    phase: Field,
+    step: Field,
+    client_state: Field,
+    server_state: Field,
+    conn_state: Field,
+    history: Field,
+    handshake_rtt: Field,
+    experts: Vec<(Notes, Expert)>,
+    info_tag: BoolPref,
+}
+
+static IDS: OnceLock<Ids> = OnceLock::new();
+
+/// Expert infos: (note, filter name, summary, group, severity).
+const EXPERTS: [(
+    Notes,
+    &std::ffi::CStr,
+    &std::ffi::CStr,
+    ExpertGroup,
+    Severity,
+); 9] = [
+    (
+        Notes::REFUSED,
+        c"tcplife.expert.refused",
+        c"Connection refused (the SYN was answered by a RST)",
+        ExpertGroup::Sequence,
+        Severity::Warn,
+    ),
+    (
+        Notes::RESET_BY_CLIENT,
+        c"tcplife.expert.reset_by_client",
+        c"Connection reset by the client",
+        ExpertGroup::Sequence,
+        Severity::Warn,
+    ),
+    (
+        Notes::RESET_BY_SERVER,
+        c"tcplife.expert.reset_by_server",
+        c"Connection reset by the server",
+        ExpertGroup::Sequence,
+        Severity::Warn,
+    ),
+    (
+        Notes::DATA_BEFORE_HANDSHAKE,
+        c"tcplife.expert.data_before_handshake",
+        c"Data sent before the handshake completed",
+        ExpertGroup::Protocol,
+        Severity::Warn,
+    ),
+    (
+        Notes::RETRANSMITTED_SYN,
+        c"tcplife.expert.retransmitted_syn",
+        c"Retransmitted SYN",
+        ExpertGroup::Sequence,
+        Severity::Note,
+    ),
+    (
+        Notes::RETRANSMITTED_FIN,
+        c"tcplife.expert.retransmitted_fin",
+        c"Retransmitted FIN",
+        ExpertGroup::Sequence,
+        Severity::Note,
+    ),
+    (
+        Notes::ZERO_WINDOW,
+        c"tcplife.expert.zero_window",
+        c"Zero window: the receiver cannot take more data",
+        ExpertGroup::Sequence,
+        Severity::Warn,
+    ),
+    (
+        Notes::HANDSHAKE_INCOMPLETE,
+        c"tcplife.expert.handshake_incomplete",
+        c"The handshake never completed (last packet of the connection in the capture)",
+        ExpertGroup::Sequence,
+        Severity::Note,
+    ),
+    (
+        Notes::NOT_CLOSED,
+        c"tcplife.expert.not_closed",
+        c"Connection not closed by the end of the capture (its last packet)",
+        ExpertGroup::Sequence,
+        Severity::Note,
+    ),
+];
+
+pub fn register() {
+    let proto = Protocol::register(c"TCP Lifecycle", c"TCPLife", c"tcplife");
+    let f = |name, abbrev, kind, blurb| proto.field(name, abbrev, kind, blurb);
+    let ids = Ids {
+        proto,
+        ett: Subtree::register(),
+        conn: f(
+            c"Connection",
+            c"tcplife.conn",
+            FieldKind::U64,
+            c"tcplife's connection number, in order of each connection's first packet",
+        ),
+        role: f(
+            c"Sender",
+            c"tcplife.role",
+            FieldKind::Str,
+            c"Who sent the packet: client (the side that opened) or server",
+        ),
+        event: f(
+            c"Event",
+            c"tcplife.event",
+            FieldKind::Str,
+            c"What the packet does in the connection's life",
+        ),
+        phase: f(
+            c"Phase",
+            c"tcplife.phase",
+            FieldKind::Str,
+            c"handshake, data transfer, teardown, reset or closed",
+        ),
+        step: f(
+            c"Step",
+            c"tcplife.step",
+            FieldKind::Str,
+            c"Step of the handshake (n/3) or teardown (n/4)",
+        ),
+        client_state: f(
+            c"Client state",
+            c"tcplife.client_state",
+            FieldKind::Str,
+            c"The client's RFC 9293 state after this packet",
+        ),
+        server_state: f(
+            c"Server state",
+            c"tcplife.server_state",
+            FieldKind::Str,
+            c"The server's RFC 9293 state after this packet",
+        ),
+        conn_state: f(
+            c"Connection state (Zeek)",
+            c"tcplife.conn_state",
+            FieldKind::Str,
+            c"Zeek's conn_state as it stands after this packet",
+        ),
+        history: f(
+            c"History (Zeek)",
+            c"tcplife.history",
+            FieldKind::Str,
+            c"Zeek's history string as it stands after this packet",
+        ),
+        handshake_rtt: f(
+            c"Handshake RTT",
+            c"tcplife.handshake_rtt",
+            FieldKind::Duration,
+            c"Time from the client's SYN to the ACK completing the handshake",
+        ),
+        experts: EXPERTS
+            .iter()
+            .map(|&(note, name, summary, group, severity)| {
+                (note, proto.expert(name, summary, group, severity))
+            })
+            .collect(),
+        info_tag: proto.bool_pref(
+            c"info_tag",
+            c"Tag the Info column",
+            c"Append the lifecycle phase and step, e.g. [handshake 1/3], to the Info column",
+            true,
+        ),
+    };
+    if IDS.set(ids).is_ok() {
+        proto.register_postdissector(c"tcplife", &Lifecycle);
+        on_new_file(reset);
+        on_file_closed(reset);
+    }
+}
+
+/// The first pass's results for the open capture file.
+struct State {
+    tracker: Tracker,
+    /// One row per annotated frame, in first-pass order; frames keep `row + 1`.
+    rows: Vec<Annotation>,
+    /// Row of each connection's latest packet, indexed by `conn_id - 1`.
+    last_row_of_conn: Vec<u32>,
+}
+
+impl State {
+    fn new() -> Self {
+        State {
+            tracker: Tracker::new(Config::default()),
+            rows: Vec::new(),
+            last_row_of_conn: Vec::new(),
+        }
+    }
+}
+
+static STATE: Mutex<Option<State>> = Mutex::new(None);
+
+fn with_state<R>(f: impl FnOnce(&mut State) -> R) -> R {
+    // A panic inside the engine poisons the lock; the table is still usable.
+    let mut guard = STATE.lock().unwrap_or_else(|p| p.into_inner());
+    f(guard.get_or_insert_with(State::new))
+}
+
+fn reset() {
+    let mut guard = STATE.lock().unwrap_or_else(|p| p.into_inner());
+    *guard = None;
+}
+
+/// Notes only known once nothing more follows: on a connection's last packet, whether its
+/// handshake never completed or it was never closed. Derived from that packet's own states so
+/// that asking never disturbs the tracker (the GUI may redraw packets while still loading).
+fn end_notes(a: &Annotation) -> Notes {
+    let mut notes = Notes::default();
+    let done = |s: TcpState| matches!(s, TcpState::Closed | TcpState::TimeWait);
+    match a.phase {
+        Phase::Handshake if !a.notes.contains(Notes::REFUSED) => {
+            notes.insert(Notes::HANDSHAKE_INCOMPLETE)
+        }
+        Phase::DataTransfer => notes.insert(Notes::NOT_CLOSED),
+        Phase::Teardown if !(done(a.client_state) && done(a.server_state)) => {
+            notes.insert(Notes::NOT_CLOSED)
+        }
+        _ => {}
+    }
+    notes
+}
+
+struct Lifecycle;
+
+impl Dissector for Lifecycle {
+    fn dissect(&self, pkt: &mut Packet<'_>) -> Result<usize, Thrown> {
+        let Some(ids) = IDS.get() else { return Ok(0) };
+        let frame = pkt.frame();
+        let (annotation, extra_notes) = if !frame.visited {
+            let Some(link) = frame.link_type else {
+                return Ok(0);
+            };
+            let bytes = pkt.bytes()?;
+            let Ok(seg) = slice_frame(link, u64::from(frame.number), frame.ts_ns, bytes) else {
+                return Ok(0);
+            };
+            let (row, annotation) = with_state(|st| {
+                let a = st.tracker.process(&seg);
+                // Summaries are the command's business; drop them so memory stays flat.
+                st.tracker.take_finished().for_each(drop);
+                let row = st.rows.len();
+                let conn = (a.conn_id as usize).saturating_sub(1);
+                if st.last_row_of_conn.len() <= conn {
+                    st.last_row_of_conn.resize(conn + 1, u32::MAX);
+                }
+                st.last_row_of_conn[conn] = row as u32;
+                st.rows.push(a.clone());
+                (row, a)
+            });
+            if let Some(token) = NonZeroUsize::new(row + 1) {
+                pkt.set_frame_data(ids.proto, token);
+            }
+            (annotation, Notes::default())
+        } else {
+            let Some(token) = pkt.frame_data(ids.proto) else {
+                return Ok(0);
+            };
+            let row = token.get() - 1;
+            let found = with_state(|st| {
+                let a = st.rows.get(row)?.clone();
+                let conn = (a.conn_id as usize).saturating_sub(1);
+                let is_last = st.last_row_of_conn.get(conn) == Some(&(row as u32));
+                let extra = if is_last {
+                    end_notes(&a)
+                } else {
+                    Notes::default()
+                };
+                Some((a, extra))
+            });
+            let Some(found) = found else { return Ok(0) };
+            found
+        };
+        show(pkt, ids, &annotation, extra_notes)?;
+        Ok(0)
+    }
+}
+
+fn show(pkt: &mut Packet<'_>, ids: &Ids, a: &Annotation, extra: Notes) -> Result<(), Thrown> {
+    let step = a.step.to_string();
+    let mut proto_item = None;
+    if let Some(tree) = pkt.tree(ids.proto) {
+        let summary = if step.is_empty() {
+            format!(
+                "{} {}, {}",
+                a.role.as_str(),
+                a.event.as_str(),
+                a.phase.as_str()
+            )
+        } else {
+            format!(
+                "{} {}, {} {}",
+                a.role.as_str(),
+                a.event.as_str(),
+                a.phase.as_str(),
+                step
+            )
+        };
+        let (item, sub) = tree.add_protocol(ids.proto, ids.ett, 0, 0, &summary)?;
+        proto_item = Some(item);
+        sub.add_generated_u64(ids.conn, a.conn_id)?;
+        sub.add_generated_str(ids.role, a.role.as_str())?;
+        sub.add_generated_str(ids.event, a.event.as_str())?;
+        sub.add_generated_str(ids.phase, a.phase.as_str())?;
+        if !step.is_empty() {
+            sub.add_generated_str(ids.step, &step)?;
+        }
+        sub.add_generated_str(ids.client_state, a.client_state.as_str())?;
+        sub.add_generated_str(ids.server_state, a.server_state.as_str())?;
+        sub.add_generated_str(ids.conn_state, a.conn_state.as_str())?;
+        sub.add_generated_str(ids.history, &a.history)?;
+        if let Some(ns) = a.handshake_rtt_ns {
+            sub.add_generated_duration_ns(ids.handshake_rtt, ns)?;
+        }
+    }
+    let notes = Notes(a.notes.0 | extra.0);
+    if !notes.is_empty() {
+        for (note, expert) in &ids.experts {
+            if notes.contains(*note) {
+                pkt.expert(proto_item, *expert)?;
+            }
+        }
+    }
+    if pkt.frame().has_columns && ids.info_tag.get() {
+        let tag = if step.is_empty() {
+            format!(" [{}]", a.phase.as_str())
+        } else {
+            format!(" [{} {}]", a.phase.as_str(), step)
+        };
+        pkt.append_info(&tag)?;
+    }
+    Ok(())
+}
