@@ -1,0 +1,343 @@
+//! `tcplife-harness`: runs the classic Hello-Client exchange (and its variations) for real over
+//! the kernel's TCP on 127.0.0.1, captures it with dumpcap, analyses each capture with the
+//! tcplife engine and checks the lifecycle facts each scenario must show.
+
+mod analysis;
+mod capture;
+mod checks;
+mod render;
+mod scenario;
+mod tshark;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use clap::{Parser, ValueEnum};
+use tcplife_engine::Role;
+
+use crate::capture::Dumpcap;
+use crate::checks::{Check, Overrides};
+use crate::scenario::Scenario;
+
+const DEFAULT_PORT: u16 = 42181;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "tcplife-harness",
+    version,
+    about = "Run the Hello-Client exchange for real on loopback, capture it with dumpcap and \
+             check tcplife's lifecycle verdicts",
+    after_help = "Scenarios: server-closes, client-closes, refused, reset, server-reset, \
+                  half-close, concurrent (or all).\nCapturing needs root or a dumpcap with \
+                  cap_net_raw,cap_net_admin. Exit status: 0 every check held, 1 a check \
+                  failed, 2 the harness could not run."
+)]
+struct Args {
+    /// Scenario to run: a name, several separated by commas, or `all`.
+    #[arg(long, default_value = "all")]
+    scenario: String,
+    /// Directory for the captures (NAME.pcapng) and the engine's outputs.
+    #[arg(long)]
+    out: PathBuf,
+    /// Server port on 127.0.0.1; 0 lets the kernel pick a free one.
+    #[arg(long, default_value_t = DEFAULT_PORT)]
+    port: u16,
+    /// When the port is busy, use the next free port above it instead of failing.
+    #[arg(long)]
+    next_free_port: bool,
+    /// Clients in the concurrent scenario.
+    #[arg(long, default_value_t = 20)]
+    clients: usize,
+    /// Also run tshark with this tcplife plugin (.so) on each capture, as an unprivileged user,
+    /// and check that its tcplife.* fields equal the engine's.
+    #[arg(long, value_name = "PLUGIN_SO")]
+    with_tshark: Option<PathBuf>,
+    /// Print only the checks and the final table (no ladders, no packet tables).
+    #[arg(long)]
+    quiet: bool,
+    /// For the harness's own tests: expect this side to close (or abort) first in every
+    /// scenario, to prove a wrong expectation is reported.
+    #[arg(long, hide = true, value_enum)]
+    expect_first_closer: Option<Side>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum Side {
+    Client,
+    Server,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    match run(&args) {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(e) => {
+            eprintln!("tcplife-harness: error: {e}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn parse_scenarios(spec: &str) -> Result<Vec<Scenario>, String> {
+    if spec == "all" {
+        return Ok(Scenario::ALL.to_vec());
+    }
+    spec.split(',')
+        .map(|name| {
+            Scenario::from_name(name.trim()).ok_or_else(|| {
+                let names: Vec<&str> = Scenario::ALL.iter().map(|s| s.name()).collect();
+                format!(
+                    "unknown scenario {name:?}; known: {}, or all",
+                    names.join(", ")
+                )
+            })
+        })
+        .collect()
+}
+
+/// Whether a server could listen on the port right now (a previous scenario's TIME-WAIT
+/// sockets do not count, another program's listener does).
+fn port_free(port: u16) -> bool {
+    scenario::listen(port).is_ok()
+}
+
+fn choose_port(args: &Args) -> Result<u16, String> {
+    if args.port == 0 {
+        let l = scenario::listen(0).map_err(|e| format!("cannot find a free port: {e}"))?;
+        return l.local_addr().map(|a| a.port()).map_err(|e| e.to_string());
+    }
+    if port_free(args.port) {
+        return Ok(args.port);
+    }
+    if args.next_free_port {
+        if let Some(p) = (args.port.saturating_add(1)..=u16::MAX)
+            .take(1000)
+            .find(|p| port_free(*p))
+        {
+            println!("port {} is busy; using the next free port, {p}", args.port);
+            return Ok(p);
+        }
+    }
+    Err(format!(
+        "port {} on 127.0.0.1 is busy: another program listens there. Stop it, choose another \
+         port with --port N, let the kernel pick with --port 0, or pass --next-free-port",
+        args.port
+    ))
+}
+
+struct Outcome {
+    scenario: Scenario,
+    checks: Vec<Check>,
+    capture: PathBuf,
+    seconds: f64,
+}
+
+fn run(args: &Args) -> Result<bool, String> {
+    let scenarios = parse_scenarios(&args.scenario)?;
+    if capture::dumpcap_path().is_none() {
+        return Err(capture::CaptureFailure::NotInstalled.to_string());
+    }
+    fs::create_dir_all(&args.out)
+        .map_err(|e| format!("cannot create {}: {e}", args.out.display()))?;
+    let port = choose_port(args)?;
+    let tshark = match &args.with_tshark {
+        Some(so) => Some(tshark::Tshark::prepare(so)?),
+        None => None,
+    };
+    let overrides = Overrides {
+        first_closer: args.expect_first_closer.map(|s| match s {
+            Side::Client => Role::Client,
+            Side::Server => Role::Server,
+        }),
+    };
+    let mut outcomes = Vec::new();
+    for sc in scenarios {
+        outcomes.push(run_scenario(args, sc, port, tshark.as_ref(), overrides)?);
+    }
+
+    println!(
+        "\n== summary (port {port}, captures in {})",
+        args.out.display()
+    );
+    let mut rows = vec![vec![
+        "scenario".to_string(),
+        "result".into(),
+        "checks".into(),
+        "time".into(),
+        "capture".into(),
+    ]];
+    let mut all_ok = true;
+    for o in &outcomes {
+        let failed = o.checks.iter().filter(|c| !c.ok).count();
+        all_ok &= failed == 0;
+        rows.push(vec![
+            o.scenario.name().into(),
+            if failed == 0 { "PASS" } else { "FAIL" }.into(),
+            format!("{}/{} held", o.checks.len() - failed, o.checks.len()),
+            format!("{:.1}s", o.seconds),
+            o.capture.display().to_string(),
+        ]);
+    }
+    print!("{}", render::aligned(&rows));
+    println!(
+        "{}",
+        if all_ok {
+            "every check held"
+        } else {
+            "SOME CHECKS FAILED (see FAIL lines above)"
+        }
+    );
+    Ok(all_ok)
+}
+
+fn run_scenario(
+    args: &Args,
+    sc: Scenario,
+    port: u16,
+    tshark: Option<&tshark::Tshark>,
+    overrides: Overrides,
+) -> Result<Outcome, String> {
+    let started = Instant::now();
+    println!("\n== scenario {}: {}", sc.name(), sc.story(args.clients));
+    if !port_free(port) {
+        return Err(format!(
+            "port {port} became busy before scenario {}: another program listens there",
+            sc.name()
+        ));
+    }
+    let file = args.out.join(format!("{}.pcapng", sc.name()));
+    let cap = Dumpcap::start(&file, port).map_err(|e| e.to_string())?;
+    let run = scenario::run(sc, port, args.clients);
+    // Let the last ACKs of the teardown leave before the capture is closed.
+    std::thread::sleep(Duration::from_millis(100));
+    let mut checks = Vec::new();
+    let stopped = cap.stop();
+    // Unprivileged users (Wireshark in a desktop session, tshark with a plugin) must be able to
+    // open the captures that dumpcap, running as root, created 0600.
+    set_readable(&file);
+    let push = |checks: &mut Vec<Check>, name, ok, detail: String| {
+        checks.push(Check {
+            scope: "scenario".into(),
+            name,
+            ok,
+            detail,
+        })
+    };
+    match stopped {
+        Ok(stats) => push(
+            &mut checks,
+            "capture complete",
+            true,
+            format!(
+                "{} packets captured, {} dropped, in {}",
+                stats.captured,
+                stats.dropped,
+                file.display()
+            ),
+        ),
+        Err(e) => push(&mut checks, "capture complete", false, e.to_string()),
+    }
+    match analysis::analyse(&file) {
+        Err(e) => push(&mut checks, "engine", false, e),
+        Ok(an) => {
+            write_outputs(&args.out, sc, &an);
+            if !args.quiet {
+                print_views(sc, &an);
+            }
+            checks.extend(checks::check_run(&run, &an, sc.ending(), overrides));
+            if let Some(ts) = tshark {
+                checks.extend(ts.check(&file, &an, !args.quiet));
+            }
+        }
+    }
+    print_checks(&checks);
+    Ok(Outcome {
+        scenario: sc,
+        checks,
+        capture: file,
+        seconds: started.elapsed().as_secs_f64(),
+    })
+}
+
+fn set_readable(file: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let _ = fs::set_permissions(file, fs::Permissions::from_mode(0o644));
+}
+
+fn write_outputs(out: &Path, sc: Scenario, an: &analysis::Analysis) {
+    let _ = fs::write(
+        out.join(format!("{}.packets.tsv", sc.name())),
+        render::packets_tsv(an),
+    );
+    let _ = fs::write(
+        out.join(format!("{}.conns.tsv", sc.name())),
+        render::conns_tsv(an),
+    );
+}
+
+fn print_views(sc: Scenario, an: &analysis::Analysis) {
+    println!(
+        "capture: {} frames, {} TCP segments ({} skipped: the capture probes)",
+        an.frames,
+        an.packets.len(),
+        an.skipped
+    );
+    let many = an.summaries.len() > 3;
+    let shown: Vec<u64> = if many {
+        render::first_conn(an).into_iter().collect()
+    } else {
+        an.summaries.keys().copied().collect()
+    };
+    for conn in &shown {
+        println!("\nladder, conn {conn}:");
+        print!("{}", render::ladder(an, *conn));
+    }
+    if many {
+        println!(
+            "\n(ladder of conn {} only; {} connections in {}.packets.tsv)",
+            shown.first().copied().unwrap_or(0),
+            an.summaries.len(),
+            sc.name()
+        );
+    } else {
+        println!("\nper-packet phases and states:");
+        print!("{}", render::packet_table(an, None));
+    }
+    println!("\nconnections:");
+    print!("{}", render::conn_table(an));
+}
+
+fn print_checks(checks: &[Check]) {
+    println!("\nchecks:");
+    let conns: std::collections::BTreeSet<&str> = checks
+        .iter()
+        .filter(|c| c.scope != "scenario")
+        .map(|c| c.scope.as_str())
+        .collect();
+    // With many connections, passing checks are summarised by name; failures are always shown
+    // one by one, with their connection and frames.
+    let summarise = conns.len() > 3;
+    let mut summarised: Vec<(&str, usize)> = Vec::new();
+    for c in checks {
+        if c.ok && summarise && c.scope != "scenario" {
+            match summarised.iter_mut().find(|(n, _)| *n == c.name) {
+                Some((_, k)) => *k += 1,
+                None => summarised.push((c.name, 1)),
+            }
+            continue;
+        }
+        println!(
+            "  {:<4} [{}] {}: {}",
+            if c.ok { "ok" } else { "FAIL" },
+            c.scope,
+            c.name,
+            c.detail
+        );
+    }
+    for (name, k) in summarised {
+        println!("  ok   [{k} connections] {name}");
+    }
+}

@@ -1,0 +1,245 @@
+//! The Wireshark side: tshark with the tcplife plugin on each capture, compared field by field
+//! with the engine.
+//!
+//! tshark run as root ignores personal and environment plugin folders, so it runs as an
+//! unprivileged user (`nobody` when the harness is root). It reads the capture from its standard
+//! input, opened by the harness, so that user needs no access to the output directory; only the
+//! plugin folder (a private copy under the system temporary directory) must be readable by it.
+
+use std::fs::{self, File};
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use crate::analysis::Analysis;
+use crate::checks::Check;
+use crate::render::{self, TSV_COLUMNS};
+
+/// The unprivileged user tshark runs as when the harness is root.
+const NOBODY: u32 = 65534;
+
+pub struct Tshark {
+    /// WIRESHARK_PLUGIN_DIR: holds `<major.minor>/epan/tcplife.so`.
+    plugin_dir: PathBuf,
+    /// Private folder (plugin copy, HOME for tshark); removed on drop.
+    root: PathBuf,
+    as_user: Option<u32>,
+}
+
+impl Drop for Tshark {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.root);
+    }
+}
+
+fn wireshark_version() -> Result<String, String> {
+    let out = Command::new("tshark")
+        .arg("--version")
+        .output()
+        .map_err(|e| format!("cannot run tshark ({e}): install it with scripts/setup-debian.sh"))?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    // "TShark (Wireshark) 4.0.17 (Git v4.0.17 packaged as 4.0.17-0+deb12u1)."
+    let first = text.lines().next().unwrap_or("");
+    let ver = first
+        .split_whitespace()
+        .find(|w| w.chars().next().is_some_and(|c| c.is_ascii_digit()))
+        .ok_or_else(|| format!("cannot read tshark's version from {first:?}"))?;
+    let mut parts = ver.split('.');
+    match (parts.next(), parts.next()) {
+        (Some(a), Some(b)) => Ok(format!("{a}.{b}")),
+        _ => Err(format!("cannot read tshark's version from {first:?}")),
+    }
+}
+
+impl Tshark {
+    pub fn prepare(plugin: &Path) -> Result<Tshark, String> {
+        if !plugin.is_file() {
+            return Err(format!(
+                "--with-tshark {}: no such plugin file (build it with `cargo build --release -p \
+                 tcplife-plugin` or install it with scripts/plugin-install.sh)",
+                plugin.display()
+            ));
+        }
+        let version = wireshark_version()?;
+        let root = std::env::temp_dir().join(format!("tcplife-harness-{}", std::process::id()));
+        let epan = root.join("plugins").join(&version).join("epan");
+        fs::create_dir_all(&epan).map_err(|e| format!("{}: {e}", epan.display()))?;
+        fs::create_dir_all(root.join("home")).map_err(|e| e.to_string())?;
+        fs::copy(plugin, epan.join("tcplife.so"))
+            .map_err(|e| format!("cannot copy {}: {e}", plugin.display()))?;
+        let is_root = nix::unistd::geteuid().is_root();
+        let as_user = is_root.then_some(NOBODY);
+        for dir in [
+            root.clone(),
+            root.join("plugins"),
+            root.join("plugins").join(&version),
+            epan.clone(),
+        ] {
+            let _ = fs::set_permissions(&dir, fs::Permissions::from_mode(0o755));
+        }
+        let _ = fs::set_permissions(epan.join("tcplife.so"), fs::Permissions::from_mode(0o644));
+        if let Some(uid) = as_user {
+            let _ = std::os::unix::fs::chown(root.join("home"), Some(uid), Some(uid));
+        }
+        let ts = Tshark {
+            plugin_dir: root.join("plugins"),
+            root,
+            as_user,
+        };
+        // The plugin must really be loaded, or every comparison below would be vacuous.
+        let out = ts.run(&["-G", "plugins"], None)?;
+        let listing = String::from_utf8_lossy(&out.stdout);
+        if !listing.lines().any(|l| l.contains("tcplife.so")) {
+            return Err(format!(
+                "tshark did not load the plugin {} (WIRESHARK_PLUGIN_DIR={}, running as uid \
+                 {}); tshark said: {}",
+                plugin.display(),
+                ts.plugin_dir.display(),
+                ts.as_user.map_or("self".into(), |u| u.to_string()),
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        }
+        Ok(ts)
+    }
+
+    fn run(&self, args: &[&str], stdin: Option<&Path>) -> Result<Output, String> {
+        let mut cmd = Command::new("tshark");
+        cmd.args(args)
+            .env("WIRESHARK_PLUGIN_DIR", &self.plugin_dir)
+            .env("HOME", self.root.join("home"))
+            .env("XDG_CONFIG_HOME", self.root.join("home"))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        match stdin {
+            Some(p) => {
+                let f = File::open(p).map_err(|e| format!("{}: {e}", p.display()))?;
+                cmd.stdin(f);
+            }
+            None => {
+                cmd.stdin(Stdio::null());
+            }
+        }
+        if let Some(uid) = self.as_user {
+            cmd.uid(uid).gid(uid);
+        }
+        cmd.output().map_err(|e| format!("cannot run tshark: {e}"))
+    }
+
+    /// Compares tshark's tcplife.* fields with the engine's annotations, frame by frame, and
+    /// prints tshark's own view with the lifecycle columns.
+    pub fn check(&self, capture: &Path, an: &Analysis, show: bool) -> Vec<Check> {
+        let mut checks = Vec::new();
+        let mut args = vec![
+            "-r",
+            "-",
+            "-Y",
+            "tcplife",
+            "-T",
+            "fields",
+            "-E",
+            "separator=/t",
+        ];
+        let fields: Vec<String> = TSV_COLUMNS
+            .iter()
+            .map(|c| {
+                if *c == "frame" {
+                    "frame.number".to_string()
+                } else {
+                    format!("tcplife.{c}")
+                }
+            })
+            .collect();
+        for f in &fields {
+            args.push("-e");
+            args.push(f);
+        }
+        let (ok, detail) = match self.run(&args, Some(capture)) {
+            Err(e) => (false, e),
+            Ok(out) if !out.status.success() => (
+                false,
+                format!(
+                    "tshark exited with {}: {}",
+                    out.status,
+                    String::from_utf8_lossy(&out.stderr).trim()
+                ),
+            ),
+            Ok(out) => compare(&String::from_utf8_lossy(&out.stdout), an),
+        };
+        checks.push(Check {
+            scope: "scenario".into(),
+            name: "plugin fields equal the engine's",
+            ok,
+            detail,
+        });
+        if show {
+            let cols = "gui.column.format:\"No.\",\"%m\",\"Source\",\"%us\",\"Destination\",\
+                        \"%ud\",\"Info\",\"%i\",\"Phase\",\"%Cus:tcplife.phase:0:R\",\"Step\",\
+                        \"%Cus:tcplife.step:0:R\",\"Client\",\"%Cus:tcplife.client_state:0:R\",\
+                        \"Server\",\"%Cus:tcplife.server_state:0:R\",\"conn_state\",\
+                        \"%Cus:tcplife.conn_state:0:R\"";
+            match self.run(&["-r", "-", "-Y", "tcplife", "-o", cols], Some(capture)) {
+                Ok(out) => {
+                    println!("\ntshark with the plugin (lifecycle columns):");
+                    print!("{}", String::from_utf8_lossy(&out.stdout));
+                }
+                Err(e) => println!("\ntshark view unavailable: {e}"),
+            }
+        }
+        checks
+    }
+}
+
+/// Line-by-line comparison of tshark's fields with the engine's TSV rows.
+fn compare(tshark: &str, an: &Analysis) -> (bool, String) {
+    let theirs: Vec<&str> = tshark.lines().collect();
+    let ours: Vec<String> = an
+        .packets
+        .iter()
+        .map(|p| render::tsv_row(&p.ann).join("\t"))
+        .collect();
+    if theirs.len() != ours.len() {
+        return (
+            false,
+            format!(
+                "tshark shows tcplife on {} frames, the engine annotated {}",
+                theirs.len(),
+                ours.len()
+            ),
+        );
+    }
+    for (t, o) in theirs.iter().zip(&ours) {
+        if *t != o {
+            let t_cols: Vec<&str> = t.split('\t').collect();
+            let o_cols: Vec<&str> = o.split('\t').collect();
+            let diffs: Vec<String> = TSV_COLUMNS
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| t_cols.get(*i) != o_cols.get(*i))
+                .map(|(i, c)| {
+                    format!(
+                        "{c}: tshark {:?} engine {:?}",
+                        t_cols.get(i).unwrap_or(&""),
+                        o_cols.get(i).unwrap_or(&"")
+                    )
+                })
+                .collect();
+            return (
+                false,
+                format!(
+                    "frame {}: {}",
+                    o_cols.first().unwrap_or(&"?"),
+                    diffs.join(", ")
+                ),
+            );
+        }
+    }
+    (
+        true,
+        format!(
+            "{} frames, all {} columns identical",
+            ours.len(),
+            TSV_COLUMNS.len()
+        ),
+    )
+}
