@@ -35,3 +35,26 @@ pub fn workspace_bin(name: &str) -> PathBuf {
     );
     p
 }
+
+/// Runs the capture reader and the engine over a whole file: every segment's annotation, and
+/// every connection's summary (finished ones first, then those open at the end).
+pub fn analyse(
+    path: &std::path::Path,
+) -> (
+    Vec<tcplife_engine::Annotation>,
+    Vec<tcplife_engine::ConnSummary>,
+) {
+    use tcplife_engine::{Config, Tracker};
+    let reader =
+        tcplife_capture::open_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let mut tracker = Tracker::new(Config::default());
+    let mut annotations = Vec::new();
+    let mut summaries = Vec::new();
+    for seg in reader {
+        let seg = seg.unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        annotations.push(tracker.process(&seg));
+        summaries.extend(tracker.take_finished());
+    }
+    summaries.extend(tracker.finish());
+    (annotations, summaries)
+}

@@ -18,9 +18,13 @@
 
 #![forbid(unsafe_code)]
 
+mod conn;
 mod model;
+mod rfc;
 mod segment;
+mod seq;
 mod tracker;
+mod zeek;
 
 pub use model::*;
 pub use segment::{Flags, Segment};

@@ -318,7 +318,9 @@ impl Notes {
         self.0 == 0
     }
     pub fn iter(self) -> impl Iterator<Item = (Notes, &'static str)> {
-        Notes::ALL.into_iter().filter(move |(n, _)| self.contains(*n))
+        Notes::ALL
+            .into_iter()
+            .filter(move |(n, _)| self.contains(*n))
     }
 }
 
@@ -358,6 +360,8 @@ pub enum Ending {
     HalfClosed,
     /// A SYN that never got an answer.
     Unanswered,
+    /// The server answered but the handshake never completed.
+    HandshakeIncomplete,
     /// Established and still open at the end of the capture or when it went idle.
     NeverClosed,
     /// Seen from the middle (no handshake) and not closed.
@@ -373,6 +377,7 @@ impl Ending {
             Ending::ResetByServer => "reset by server",
             Ending::HalfClosed => "half-closed",
             Ending::Unanswered => "unanswered",
+            Ending::HandshakeIncomplete => "handshake incomplete",
             Ending::NeverClosed => "never closed",
             Ending::Midstream => "midstream, not closed",
         }
