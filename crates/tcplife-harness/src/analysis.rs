@@ -15,6 +15,8 @@ pub struct Analysis {
     pub packets: Vec<Packet>,
     /// By connection id.
     pub summaries: BTreeMap<u64, ConnSummary>,
+    /// In the engine's order (as each connection finished), as the CLI prints them.
+    pub in_order: Vec<ConnSummary>,
     pub frames: u64,
     /// Frames that are not TCP (the capture probes), as the capture layer counted them.
     pub skipped: String,
@@ -33,7 +35,7 @@ pub fn analyse(path: &Path) -> Result<Analysis, String> {
     let mut reader = tcplife_capture::open_path(path).map_err(|e| e.to_string())?;
     let mut tracker = Tracker::new(Config::default());
     let mut packets = Vec::new();
-    let mut summaries = BTreeMap::new();
+    let mut in_order = Vec::new();
     for seg in &mut reader {
         let seg = seg.map_err(|e| format!("{}: {e}", path.display()))?;
         let frame = seg.frame;
@@ -41,19 +43,17 @@ pub fn analyse(path: &Path) -> Result<Analysis, String> {
         // that leaves the reader guessing.
         let ann = catch_unwind(AssertUnwindSafe(|| tracker.process(&seg)))
             .map_err(|e| format!("the engine panicked on frame {frame}: {}", panic_text(&e)))?;
-        for done in tracker.take_finished() {
-            summaries.insert(done.conn_id, done);
-        }
+        in_order.extend(tracker.take_finished());
         packets.push(Packet { seg, ann });
     }
     let rest = catch_unwind(AssertUnwindSafe(|| tracker.finish()))
         .map_err(|e| format!("the engine panicked at the end: {}", panic_text(&e)))?;
-    for done in rest {
-        summaries.insert(done.conn_id, done);
-    }
+    in_order.extend(rest);
+    let summaries = in_order.iter().map(|s| (s.conn_id, s.clone())).collect();
     Ok(Analysis {
         packets,
         summaries,
+        in_order,
         frames: reader.frames_read(),
         skipped: reader.skip_counts().to_string(),
     })

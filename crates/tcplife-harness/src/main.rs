@@ -273,8 +273,8 @@ fn write_outputs(out: &Path, sc: Scenario, an: &analysis::Analysis) {
         render::packets_tsv(an),
     );
     let _ = fs::write(
-        out.join(format!("{}.conns.tsv", sc.name())),
-        render::conns_tsv(an),
+        out.join(format!("{}.conns.zeek", sc.name())),
+        render::conns_zeek(an),
     );
 }
 

@@ -193,11 +193,7 @@ impl Tshark {
 /// Line-by-line comparison of tshark's fields with the engine's TSV rows.
 fn compare(tshark: &str, an: &Analysis) -> (bool, String) {
     let theirs: Vec<&str> = tshark.lines().collect();
-    let ours: Vec<String> = an
-        .packets
-        .iter()
-        .map(|p| render::tsv_row(&p.ann).join("\t"))
-        .collect();
+    let ours = render::tsv_lines(an);
     if theirs.len() != ours.len() {
         return (
             false,
