@@ -57,6 +57,9 @@ struct Args {
     /// Print only the checks and the final table (no ladders, no packet tables).
     #[arg(long)]
     quiet: bool,
+    /// Print the ladders, tables and tshark view only for these scenarios (comma-separated).
+    #[arg(long, value_name = "NAMES")]
+    show: Option<String>,
     /// For the harness's own tests: expect this side to close (or abort) first in every
     /// scenario, to prove a wrong expectation is reported.
     #[arg(long, hide = true, value_enum)]
@@ -106,8 +109,18 @@ fn port_free(port: u16) -> bool {
 
 fn choose_port(args: &Args) -> Result<u16, String> {
     if args.port == 0 {
-        let l = scenario::listen(0).map_err(|e| format!("cannot find a free port: {e}"))?;
-        return l.local_addr().map(|a| a.port()).map_err(|e| e.to_string());
+        // Below Linux's ephemeral range (32768-60999), so no client socket of this or a parallel
+        // run can be handed the port while the refused scenario leaves it unbound; the start
+        // varies so parallel runs (the tests) rarely even probe the same ports.
+        let seed = u64::from(std::process::id())
+            ^ std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| u64::from(d.subsec_nanos()));
+        let start = 10_000 + (seed % 20_000) as u16;
+        return (start..32_000)
+            .chain(10_000..start)
+            .find(|p| port_free(*p))
+            .ok_or_else(|| "no free port between 10000 and 32000".to_string());
     }
     if port_free(args.port) {
         return Ok(args.port);
@@ -153,9 +166,22 @@ fn run(args: &Args) -> Result<bool, String> {
             Side::Server => Role::Server,
         }),
     };
+    let shown = match &args.show {
+        Some(spec) => parse_scenarios(spec)?,
+        None if args.quiet => Vec::new(),
+        None => Scenario::ALL.to_vec(),
+    };
     let mut outcomes = Vec::new();
     for sc in scenarios {
-        outcomes.push(run_scenario(args, sc, port, tshark.as_ref(), overrides)?);
+        let show = shown.contains(&sc);
+        outcomes.push(run_scenario(
+            args,
+            sc,
+            port,
+            tshark.as_ref(),
+            overrides,
+            show,
+        )?);
     }
 
     println!(
@@ -199,6 +225,7 @@ fn run_scenario(
     port: u16,
     tshark: Option<&tshark::Tshark>,
     overrides: Overrides,
+    show: bool,
 ) -> Result<Outcome, String> {
     let started = Instant::now();
     println!("\n== scenario {}: {}", sc.name(), sc.story(args.clients));
@@ -244,12 +271,12 @@ fn run_scenario(
         Err(e) => push(&mut checks, "engine", false, e),
         Ok(an) => {
             write_outputs(&args.out, sc, &an);
-            if !args.quiet {
+            if show {
                 print_views(sc, &an);
             }
             checks.extend(checks::check_run(&run, &an, sc.ending(), overrides));
             if let Some(ts) = tshark {
-                checks.extend(ts.check(&file, &an, !args.quiet));
+                checks.extend(ts.check(&file, &an, show));
             }
         }
     }
@@ -280,7 +307,7 @@ fn write_outputs(out: &Path, sc: Scenario, an: &analysis::Analysis) {
 
 fn print_views(sc: Scenario, an: &analysis::Analysis) {
     println!(
-        "capture: {} frames, {} TCP segments ({} skipped: the capture probes)",
+        "capture: {} frames, {} TCP segments; {} (the harness's UDP capture probes)",
         an.frames,
         an.packets.len(),
         an.skipped
