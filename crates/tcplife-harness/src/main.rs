@@ -41,7 +41,7 @@ struct Args {
     /// Directory for the captures (NAME.pcapng) and the engine's outputs.
     #[arg(long)]
     out: PathBuf,
-    /// Server port on 127.0.0.1; 0 lets the kernel pick a free one.
+    /// Server port on 127.0.0.1; 0 picks a free one (below the ephemeral range).
     #[arg(long, default_value_t = DEFAULT_PORT)]
     port: u16,
     /// When the port is busy, use the next free port above it instead of failing.
@@ -136,7 +136,7 @@ fn choose_port(args: &Args) -> Result<u16, String> {
     }
     Err(format!(
         "port {} on 127.0.0.1 is busy: another program listens there. Stop it, choose another \
-         port with --port N, let the kernel pick with --port 0, or pass --next-free-port",
+         port with --port N, let the harness pick a free one with --port 0, or pass --next-free-port",
         args.port
     ))
 }
