@@ -259,9 +259,7 @@ impl Rfc {
                 TcpState::Closed | TcpState::Listen | TcpState::SynSent => TcpState::SynReceived,
                 other => other,
             };
-            let acks_peer_syn = self.ep[r]
-                .isn
-                .is_none_or(|isn| seg.ack == isn.wrapping_add(1));
+            let acks_peer_syn = self.ep[r].isn.is_none_or(|isn| seq::gt(seg.ack, isn));
             if acks_peer_syn {
                 self.ep[s].acked_peer_syn = true;
                 self.ep[r].state = match self.ep[r].state {
@@ -280,9 +278,11 @@ impl Rfc {
                 TcpState::Closed | TcpState::Listen => TcpState::SynSent,
                 other => other,
             };
-            // Simultaneous open: a SYN reaching an endpoint that itself sent a SYN.
+            // Simultaneous open: the two SYNs crossed, so each endpoint receives the other's
+            // while in SYN-SENT.
             if self.ep[r].state == TcpState::SynSent && self.ep[r].isn.is_some() {
                 self.ep[r].state = TcpState::SynReceived;
+                self.ep[s].state = TcpState::SynReceived;
             }
             Step::one(1, 3)
         };
@@ -323,6 +323,13 @@ impl Rfc {
                     self.ep[s].acked_peer_fin = true;
                     acked.fin = true;
                     acked.fin_step = if self.ep[r].fin_step == 1 { 2 } else { 4 };
+                    // Acknowledging the peer's FIN shows it was received.
+                    self.ep[s].state = match self.ep[s].state {
+                        TcpState::Established | TcpState::SynReceived => TcpState::CloseWait,
+                        TcpState::FinWait1 => TcpState::Closing,
+                        TcpState::FinWait2 => TcpState::TimeWait,
+                        other => other,
+                    };
                     self.ep[r].state = match self.ep[r].state {
                         TcpState::FinWait1 => TcpState::FinWait2,
                         TcpState::Closing => TcpState::TimeWait,
@@ -350,7 +357,6 @@ impl Rfc {
 
     fn on_fin(&mut self, role: Role, seg: &Segment, acked: Acked, notes: Notes) -> Verdict {
         let s = idx(role);
-        let r = s ^ 1;
         let mut notes = notes;
         let fin_at = seg.seq.wrapping_add(seg.payload_len);
         if self.ep[s].fin_seq == Some(fin_at) {
@@ -370,6 +376,18 @@ impl Rfc {
         if !self.established && !self.midstream && seg.payload_len > 0 {
             notes.insert(Notes::DATA_BEFORE_HANDSHAKE);
         }
+        if matches!(
+            self.ep[s].state,
+            TcpState::Closed | TcpState::Listen | TcpState::SynSent
+        ) {
+            // RFC 9293 has no way to send a FIN before the own SYN is answered.
+            return Verdict {
+                event: Event::Unexpected,
+                phase: self.phase_now(),
+                step: Step::NONE,
+                notes,
+            };
+        }
         let n = if self.first_fin.is_none() {
             self.first_fin = Some(role);
             1
@@ -378,24 +396,11 @@ impl Rfc {
         };
         self.ep[s].fin_seq = Some(fin_at);
         self.ep[s].fin_step = n;
+        // The receiver's side moves when it acknowledges this FIN (see `on_ack`): until then
+        // an observer cannot tell whether its own FIN crossed this one.
         self.ep[s].state = match self.ep[s].state {
-            // A FIN that does not acknowledge the peer's FIN crossed it: simultaneous close.
-            TcpState::CloseWait if !self.ep[s].acked_peer_fin => TcpState::Closing,
             TcpState::CloseWait => TcpState::LastAck,
-            TcpState::Closed | TcpState::Listen => TcpState::Closed,
-            TcpState::FinWait1
-            | TcpState::FinWait2
-            | TcpState::Closing
-            | TcpState::LastAck
-            | TcpState::TimeWait => self.ep[s].state,
-            _ => TcpState::FinWait1,
-        };
-        self.ep[r].state = match self.ep[r].state {
-            TcpState::Established | TcpState::SynReceived | TcpState::SynSent => {
-                TcpState::CloseWait
-            }
-            TcpState::FinWait1 => TcpState::Closing,
-            TcpState::FinWait2 => TcpState::TimeWait,
+            TcpState::Established | TcpState::SynReceived => TcpState::FinWait1,
             other => other,
         };
         let step = if acked.fin && acked.fin_step == 2 {

@@ -304,8 +304,12 @@ impl Zeek {
             }
             conn_orig = resp;
         }
-        let _ = side;
         let closed = self.ep[0].did_close || self.ep[1].did_close;
+        if !p.flags.ack() && side == resp && !closed && self.ep[orig].state == ZState::SynSent {
+            // The responder's own SYN crossing the originator's: a simultaneous open, which
+            // Zeek would split into two connections. tcplife keeps it one (see README).
+            return false;
+        }
         if !closed {
             if p.seq == self.ep[conn_orig].start_seq {
                 return false;
