@@ -14,13 +14,31 @@ pub(crate) fn u64(out: &mut impl Write, n: u64) -> io::Result<()> {
 
 /// Writes `n` as exactly `digits` decimal digits, zero-padded (`n` must fit).
 #[inline]
-fn padded(out: &mut impl Write, mut n: u64, digits: usize) -> io::Result<()> {
-    let mut buf = [b'0'; 9];
-    for i in (0..digits).rev() {
-        buf[i] = b'0' + (n % 10) as u8;
-        n /= 10;
+fn padded(out: &mut impl Write, n: u64, digits: usize) -> io::Result<()> {
+    const ZEROS: &[u8; 9] = b"000000000";
+    let mut buf = itoa::Buffer::new();
+    let s = buf.format(n).as_bytes();
+    out.write_all(&ZEROS[..digits.saturating_sub(s.len())])?;
+    out.write_all(s)
+}
+
+/// An IP address as `Display` writes it; IPv4 without the formatting machinery, since every
+/// JSON packet line has two.
+#[inline]
+pub(crate) fn ip(out: &mut impl Write, addr: IpAddr) -> io::Result<()> {
+    match addr {
+        IpAddr::V4(a) => {
+            let [a, b, c, d] = a.octets();
+            let mut buf = itoa::Buffer::new();
+            out.write_all(buf.format(a).as_bytes())?;
+            for o in [b, c, d] {
+                out.write_all(b".")?;
+                out.write_all(buf.format(o).as_bytes())?;
+            }
+            Ok(())
+        }
+        IpAddr::V6(a) => write!(out, "{a}"),
     }
-    out.write_all(&buf[..digits])
 }
 
 /// Seconds with 6 decimals, rounded to the nearest microsecond: what Zeek prints for `time`

@@ -41,6 +41,9 @@ pub struct PacketWriter<W: Write> {
     /// Timestamp of the first packet: the table's time column is relative to it.
     t0: Option<i64>,
     widths: TableWidths,
+    /// Each line is built here and handed to `out` whole: one call into a `BufWriter` per
+    /// line instead of dozens of tiny ones.
+    line: Vec<u8>,
 }
 
 impl<W: Write> PacketWriter<W> {
@@ -51,6 +54,7 @@ impl<W: Write> PacketWriter<W> {
             header_done: false,
             t0: None,
             widths: TableWidths::get(),
+            line: Vec::with_capacity(512),
         }
     }
 
@@ -59,14 +63,17 @@ impl<W: Write> PacketWriter<W> {
         if !self.header_done {
             self.header()?;
         }
+        let line = &mut self.line;
+        line.clear();
         match self.format {
-            PacketFormat::Tsv => tsv_row(&mut self.out, ann),
-            PacketFormat::Json => json_row(&mut self.out, seg, ann),
+            PacketFormat::Tsv => tsv_row(line, ann)?,
+            PacketFormat::Json => json_row(line, seg, ann)?,
             PacketFormat::Table => {
                 let t0 = *self.t0.get_or_insert(seg.ts_ns);
-                table_row(&mut self.out, &self.widths, seg.ts_ns - t0, seg, ann)
+                table_row(line, &self.widths, seg.ts_ns - t0, seg, ann)?
             }
         }
+        self.out.write_all(line)
     }
 
     /// Writes the header if no packet came (an empty capture still gets its column names) and
@@ -156,6 +163,7 @@ fn write_step(out: &mut impl Write, a: &Annotation) -> io::Result<()> {
     num::u64(out, u64::from(s.of))
 }
 
+/// Written piece by piece rather than with `write!`: this runs once per packet.
 fn json_row(out: &mut impl Write, seg: &Segment, a: &Annotation) -> io::Result<()> {
     out.write_all(b"{\"frame\":")?;
     num::u64(out, a.frame)?;
@@ -163,26 +171,33 @@ fn json_row(out: &mut impl Write, seg: &Segment, a: &Annotation) -> io::Result<(
     secs6(out, seg.ts_ns)?;
     out.write_all(b",\"conn\":")?;
     num::u64(out, a.conn_id)?;
-    write!(
-        out,
-        ",\"src\":\"{}\",\"sport\":{},\"dst\":\"{}\",\"dport\":{},\"flags\":\"{}\",\"seq\":{},\"ack\":{},\"win\":{},\"len\":{}",
-        seg.src,
-        seg.src_port,
-        seg.dst,
-        seg.dst_port,
-        flags_str(seg.flags),
-        seg.seq,
-        seg.ack,
-        seg.window,
-        seg.payload_len
-    )?;
-    write!(
-        out,
-        ",\"role\":\"{}\",\"event\":\"{}\",\"phase\":\"{}\",\"step\":",
-        a.role.as_str(),
-        a.event.as_str(),
-        a.phase.as_str()
-    )?;
+    out.write_all(b",\"src\":\"")?;
+    num::ip(out, seg.src)?;
+    out.write_all(b"\",\"sport\":")?;
+    num::u64(out, u64::from(seg.src_port))?;
+    out.write_all(b",\"dst\":\"")?;
+    num::ip(out, seg.dst)?;
+    out.write_all(b"\",\"dport\":")?;
+    num::u64(out, u64::from(seg.dst_port))?;
+    out.write_all(b",\"flags\":\"")?;
+    out.write_all(flags_str(seg.flags).as_bytes())?;
+    out.write_all(b"\",\"seq\":")?;
+    num::u64(out, u64::from(seg.seq))?;
+    out.write_all(b",\"ack\":")?;
+    num::u64(out, u64::from(seg.ack))?;
+    out.write_all(b",\"win\":")?;
+    num::u64(out, u64::from(seg.window))?;
+    out.write_all(b",\"len\":")?;
+    num::u64(out, u64::from(seg.payload_len))?;
+    for (key, value) in [
+        (&b",\"role\":\""[..], a.role.as_str()),
+        (b"\",\"event\":\"", a.event.as_str()),
+        (b"\",\"phase\":\"", a.phase.as_str()),
+    ] {
+        out.write_all(key)?;
+        out.write_all(value.as_bytes())?;
+    }
+    out.write_all(b"\",\"step\":")?;
     if a.step.is_none() {
         out.write_all(b"null")?;
     } else {
@@ -190,13 +205,15 @@ fn json_row(out: &mut impl Write, seg: &Segment, a: &Annotation) -> io::Result<(
         write_step(out, a)?;
         out.write_all(b"\"")?;
     }
-    write!(
-        out,
-        ",\"client_state\":\"{}\",\"server_state\":\"{}\",\"conn_state\":\"{}\",\"history\":",
-        a.client_state.as_str(),
-        a.server_state.as_str(),
-        a.conn_state.as_str()
-    )?;
+    for (key, value) in [
+        (&b",\"client_state\":\""[..], a.client_state.as_str()),
+        (b"\",\"server_state\":\"", a.server_state.as_str()),
+        (b"\",\"conn_state\":\"", a.conn_state.as_str()),
+    ] {
+        out.write_all(key)?;
+        out.write_all(value.as_bytes())?;
+    }
+    out.write_all(b"\",\"history\":")?;
     json_str(out, &a.history)?;
     out.write_all(b",\"handshake_rtt\":")?;
     match a.handshake_rtt_ns {
