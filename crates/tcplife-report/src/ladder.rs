@@ -18,7 +18,6 @@ pub struct LadderWriter<W: Write> {
     /// Each side's sequence number base (client, server), Wireshark-style: the ISN when the SYN
     /// was seen, else one less than the first sequence number known, so data starts at 1.
     base: [Option<u32>; 2],
-    packets: u64,
     phase_width: usize,
     state_width: usize,
 }
@@ -30,13 +29,8 @@ impl<W: Write> LadderWriter<W> {
             started: false,
             t0: 0,
             base: [None, None],
-            packets: 0,
-            phase_width: Phase::ALL
-                .iter()
-                .map(|p| p.as_str().len())
-                .max()
-                .unwrap_or(0)
-                + 6,
+            // Room for the longest phase with a step, `teardown 2+3/4`; anything longer pushes.
+            phase_width: Phase::Teardown.as_str().len() + " 2+3/4".len(),
             state_width: TcpState::ALL
                 .iter()
                 .map(|s| s.as_str().len())
@@ -66,7 +60,6 @@ impl<W: Write> LadderWriter<W> {
             };
             self.header(ann.conn_id, client, server)?;
         }
-        self.packets += 1;
         let f = seg.flags;
         let base = *self.base[me].get_or_insert(if f.syn() {
             seg.seq
