@@ -54,7 +54,7 @@ const TABLE_COLUMNS: &[(&str, Align)] = &[
     ("client", Align::Left),
     ("", Align::Left),
     ("server", Align::Left),
-    ("state", Align::Left),
+    ("conn_state", Align::Left),
     ("history", Align::Left),
     ("ending", Align::Left),
     ("closed first", Align::Left),

@@ -97,7 +97,7 @@ impl<W: Write> PacketWriter<W> {
             PacketFormat::Table => {
                 let w = &self.widths;
                 let line = format!(
-                    "{:>7}  {:>10}  {:>4}  {:<6}  {:<11}  {:>5}  {:<ev$}  {:<ph$}  {:<5}  {:<st$}  {:<st$}  {:<6}  history\n",
+                    "{:>7}  {:>10}  {:>4}  {:<6}  {:<11}  {:>5}  {:<ev$}  {:<ph$}  {:<5}  {:<st$}  {:<st$}  {:<10}  history\n",
                     "frame",
                     "time",
                     "conn",
@@ -109,7 +109,7 @@ impl<W: Write> PacketWriter<W> {
                     "step",
                     "client",
                     "server",
-                    "state",
+                    "conn_state",
                     ev = w.event,
                     ph = w.phase,
                     st = w.state,
@@ -294,7 +294,7 @@ fn table_row(
     cell(out, &step[..slen], 5)?;
     cell(out, a.client_state.as_str().as_bytes(), w.state)?;
     cell(out, a.server_state.as_str().as_bytes(), w.state)?;
-    cell(out, a.conn_state.as_str().as_bytes(), 6)?;
+    cell(out, a.conn_state.as_str().as_bytes(), 10)?;
     out.write_all(a.history.as_bytes())?;
     out.write_all(b"\n")
 }

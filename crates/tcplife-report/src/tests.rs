@@ -240,7 +240,7 @@ fn packet_table_lines_up() {
     let at = |l: &str, w: &str| l.find(w).unwrap();
     assert_eq!(at(lines[0], "phase"), at(lines[1], "handshake"));
     assert_eq!(at(lines[0], "phase"), at(lines[2], "handshake"));
-    assert_eq!(at(lines[0], "history"), at(lines[2], " S0 ") + 1 + 8);
+    assert_eq!(at(lines[0], "history"), at(lines[2], " S0 ") + 1 + 12);
     assert_eq!(at(lines[0], "event"), at(lines[2], "SYN-ACK"));
     assert!(lines[2].ends_with("  S"), "{out}");
 }
@@ -335,7 +335,7 @@ fn conn_table_aligns_columns() {
     );
     let col = |l: &str| l.find("SF").unwrap();
     assert_eq!(col(lines[1]), col(lines[2]));
-    assert_eq!(lines[0].find("state").unwrap(), col(lines[1]));
+    assert_eq!(lines[0].find("conn_state").unwrap(), col(lines[1]));
     assert!(lines[1].contains("closed normally  client"), "{out}");
     assert!(
         lines[1].ends_with("  0.211484   23.713       7/7   136/5007"),
