@@ -1,1 +1,575 @@
-//! placeholder, filled by its owner
+//! Real tshark with the real plugin. tshark run as root ignores plugin folders without a word,
+//! so when the tests run as root (CI does) tshark runs as `nobody` through `setpriv`, with
+//! `WIRESHARK_PLUGIN_DIR` pointing at a world-readable folder holding the built plugin; every
+//! test first checks that `tshark -G plugins` lists it, and fails loudly if not.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use tcplife_tests::{project_root, shared_captures, target_profile_dir, workspace_bin};
+
+/// Fields in the order of `tcplife packets --format tsv`'s columns.
+const FIELDS: [&str; 10] = [
+    "tcplife.conn",
+    "tcplife.role",
+    "tcplife.event",
+    "tcplife.phase",
+    "tcplife.step",
+    "tcplife.client_state",
+    "tcplife.server_state",
+    "tcplife.conn_state",
+    "tcplife.history",
+    "tcplife.handshake_rtt",
+];
+
+const EXPERTS: [&str; 9] = [
+    "tcplife.expert.refused",
+    "tcplife.expert.reset_by_client",
+    "tcplife.expert.reset_by_server",
+    "tcplife.expert.handshake_incomplete",
+    "tcplife.expert.data_before_handshake",
+    "tcplife.expert.retransmitted_syn",
+    "tcplife.expert.retransmitted_fin",
+    "tcplife.expert.not_closed",
+    "tcplife.expert.zero_window",
+];
+
+/// Seconds one tshark run may take before it counts as a hang.
+const TIMEOUT_SECS: &str = "300";
+
+fn is_root() -> bool {
+    let out = Command::new("id").arg("-u").output().expect("id runs");
+    String::from_utf8_lossy(&out.stdout).trim() == "0"
+}
+
+fn wireshark_major_minor() -> String {
+    let out = Command::new("pkg-config")
+        .args(["--modversion", "wireshark"])
+        .output()
+        .expect("pkg-config runs (scripts/setup-debian.sh installs it)");
+    assert!(
+        out.status.success(),
+        "pkg-config knows no wireshark: install libwireshark-dev"
+    );
+    let v = String::from_utf8(out.stdout).unwrap();
+    v.trim().split('.').take(2).collect::<Vec<_>>().join(".")
+}
+
+/// A world-readable folder with the plugin (`<dir>/<major.minor>/epan/tcplife.so`), a writable
+/// HOME, and copies of the captures tshark reads (so `nobody` can read them).
+struct Sandbox {
+    dir: PathBuf,
+    plugins: PathBuf,
+    home: PathBuf,
+}
+
+impl Sandbox {
+    fn new() -> Sandbox {
+        static N: AtomicUsize = AtomicUsize::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "tcplife-plugin-test-{}-{}",
+            std::process::id(),
+            N.fetch_add(1, Ordering::SeqCst)
+        ));
+        let _ = fs::remove_dir_all(&dir);
+        let plugins = dir.join("plugins");
+        let epan = plugins.join(wireshark_major_minor()).join("epan");
+        fs::create_dir_all(&epan).unwrap();
+        let lib = target_profile_dir().join("libtcplife_plugin.so");
+        assert!(
+            lib.exists(),
+            "{} not built: run `cargo build --workspace` before `cargo test`",
+            lib.display()
+        );
+        fs::copy(&lib, epan.join("tcplife.so")).unwrap();
+        let home = dir.join("home");
+        fs::create_dir_all(home.join("caps")).unwrap();
+        let sb = Sandbox { dir, plugins, home };
+        sb.open_up(&sb.dir);
+        sb
+    }
+
+    /// Lets `nobody` read everything and write under HOME.
+    fn open_up(&self, path: &Path) {
+        let meta = fs::metadata(path).unwrap();
+        let under_home = path.starts_with(&self.home);
+        let mode = match (meta.is_dir(), under_home) {
+            (true, true) => 0o777,
+            (true, false) => 0o755,
+            (false, true) => 0o666,
+            (false, false) => 0o644,
+        };
+        fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
+        if meta.is_dir() {
+            for e in fs::read_dir(path).unwrap() {
+                self.open_up(&e.unwrap().path());
+            }
+        }
+    }
+
+    /// A copy of `capture` that tshark's user can read.
+    fn capture(&self, capture: &Path) -> PathBuf {
+        let to = self.home.join("caps").join(capture.file_name().unwrap());
+        fs::copy(capture, &to).unwrap_or_else(|e| panic!("copy {}: {e}", capture.display()));
+        fs::set_permissions(&to, fs::Permissions::from_mode(0o644)).unwrap();
+        to
+    }
+
+    fn tshark_with(&self, plugin_dir: &Path, args: &[&str]) -> Output {
+        let mut cmd = if is_root() {
+            let mut c = Command::new("setpriv");
+            c.args([
+                "--reuid=nobody",
+                "--regid=nogroup",
+                "--clear-groups",
+                "timeout",
+                TIMEOUT_SECS,
+            ]);
+            c
+        } else {
+            let mut c = Command::new("timeout");
+            c.arg(TIMEOUT_SECS);
+            c
+        };
+        cmd.arg("tshark")
+            .args(args)
+            .env("WIRESHARK_PLUGIN_DIR", plugin_dir)
+            .env("HOME", &self.home)
+            .env("XDG_CONFIG_HOME", self.home.join(".config"))
+            .current_dir(&self.home);
+        let out = cmd
+            .output()
+            .expect("tshark runs (scripts/setup-debian.sh installs it)");
+        assert_ne!(
+            out.status.code(),
+            Some(124),
+            "tshark {args:?} hung (> {TIMEOUT_SECS} s)"
+        );
+        out
+    }
+
+    fn tshark(&self, args: &[&str]) -> Output {
+        self.tshark_with(&self.plugins, args)
+    }
+
+    /// tshark's output, failing on a non-zero exit.
+    fn tshark_ok(&self, args: &[&str]) -> String {
+        let out = self.tshark(args);
+        assert!(
+            out.status.success(),
+            "tshark {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).expect("UTF-8 output")
+    }
+
+    /// Fails loudly unless tshark really loads our plugin.
+    fn assert_plugin_loaded(&self) {
+        let listing = self.tshark_ok(&["-G", "plugins"]);
+        let ours = self
+            .plugins
+            .join(wireshark_major_minor())
+            .join("epan/tcplife.so");
+        assert!(
+            listing
+                .lines()
+                .any(|l| l.starts_with("tcplife.so") && l.contains(&*ours.to_string_lossy())),
+            "tshark did not load {} (as root, Wireshark ignores plugin folders: is setpriv \
+             available?). tshark -G plugins said:\n{listing}",
+            ours.display()
+        );
+    }
+}
+
+impl Drop for Sandbox {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn captures_in(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = fs::read_dir(dir)
+        .map(|rd| rd.map(|e| e.unwrap().path()).collect())
+        .unwrap_or_default();
+    v.retain(|p| {
+        let name = p.file_name().unwrap().to_string_lossy().to_string();
+        name.ends_with(".pcap")
+            || name.ends_with(".pcapng")
+            || name.ends_with(".pcap.gz")
+            || name.ends_with(".pcapng.gz")
+    });
+    v.sort();
+    v
+}
+
+/// The Zeek captures and the project's own samples: where the plugin must print what the CLI
+/// prints.
+fn conformance_captures() -> Vec<PathBuf> {
+    let mut v = captures_in(&shared_captures().join("zeek"));
+    assert!(
+        v.len() >= 10,
+        "expected the Zeek captures under {}",
+        shared_captures().display()
+    );
+    v.extend(captures_in(&project_root().join("tests/samples")));
+    v
+}
+
+fn cli_tsv(capture: &Path) -> Vec<String> {
+    let out = Command::new(workspace_bin("tcplife"))
+        .args(["packets", "--format", "tsv"])
+        .arg(capture)
+        .output()
+        .expect("tcplife runs");
+    assert!(
+        out.status.success(),
+        "tcplife packets {} failed: {}",
+        capture.display(),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let mut lines = text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("frame\tconn\trole\tevent\tphase\tstep\tclient_state\tserver_state\tconn_state\thistory\thandshake_rtt")
+    );
+    lines.map(str::to_string).collect()
+}
+
+fn field_args(extra: &[&str]) -> Vec<String> {
+    let mut args: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+    args.extend(["-T", "fields", "-e", "frame.number"].map(String::from));
+    for f in FIELDS {
+        args.push("-e".into());
+        args.push(f.into());
+    }
+    args
+}
+
+fn plugin_tsv(sb: &Sandbox, capture: &Path, extra: &[&str]) -> Vec<String> {
+    let cap = capture.to_string_lossy().to_string();
+    let mut args = vec!["-r", &cap, "-Y", "tcplife"];
+    args.extend_from_slice(extra);
+    let args = field_args(&args);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    sb.tshark_ok(&args).lines().map(str::to_string).collect()
+}
+
+#[test]
+fn tshark_lists_the_plugin_its_protocols_and_every_field() {
+    let sb = Sandbox::new();
+    sb.assert_plugin_loaded();
+    let fields = sb.tshark_ok(&["-G", "fields"]);
+    let registered: BTreeSet<&str> = fields
+        .lines()
+        .filter_map(|l| {
+            let cols: Vec<&str> = l.split('\t').collect();
+            (cols.len() > 2 && (cols[0] == "F" || cols[0] == "P")).then(|| cols[2])
+        })
+        .collect();
+    for name in FIELDS.iter().chain(EXPERTS.iter()).chain(
+        [
+            "tcplife",
+            "hellodemo",
+            "hellodemo.greeting",
+            "hellodemo.message",
+        ]
+        .iter(),
+    ) {
+        assert!(registered.contains(name), "tshark -G fields lacks {name}");
+    }
+    // Field types decide how tshark prints them, which the CLI's TSV mirrors.
+    for (name, ty) in [
+        ("tcplife.conn", "FT_UINT64"),
+        ("tcplife.phase", "FT_STRING"),
+        ("tcplife.handshake_rtt", "FT_RELATIVE_TIME"),
+    ] {
+        assert!(
+            fields
+                .lines()
+                .any(|l| l.contains(&format!("\t{name}\t{ty}\t"))),
+            "{name} is not {ty}"
+        );
+    }
+    let protocols = sb.tshark_ok(&["-G", "protocols"]);
+    assert!(
+        protocols
+            .lines()
+            .any(|l| l == "TCP Lifecycle\tTCPLife\ttcplife"),
+        "{protocols}"
+    );
+}
+
+#[test]
+fn fields_equal_the_cli_tsv_one_pass_and_two_pass() {
+    let sb = Sandbox::new();
+    sb.assert_plugin_loaded();
+    let mut lines = 0;
+    for capture in conformance_captures() {
+        let expected = cli_tsv(&capture);
+        assert!(
+            !expected.is_empty(),
+            "{}: the CLI saw no TCP",
+            capture.display()
+        );
+        let cap = sb.capture(&capture);
+        let one = plugin_tsv(&sb, &cap, &[]);
+        assert_eq!(one, expected, "{} (one pass)", capture.display());
+        let two = plugin_tsv(&sb, &cap, &["-2"]);
+        assert_eq!(two, expected, "{} (two passes)", capture.display());
+        lines += expected.len();
+    }
+    assert!(lines > 200, "only {lines} packets compared");
+}
+
+#[test]
+fn display_filters_select_exactly_the_expected_frames() {
+    let sb = Sandbox::new();
+    sb.assert_plugin_loaded();
+    for capture in conformance_captures() {
+        let expected: Vec<String> = cli_tsv(&capture)
+            .iter()
+            .filter(|l| l.split('\t').nth(4) == Some("handshake"))
+            .map(|l| l.split('\t').next().unwrap().to_string())
+            .collect();
+        let cap = sb.capture(&capture);
+        let cap = cap.to_string_lossy();
+        for two_pass in [false, true] {
+            let mut args = vec![
+                "-r",
+                &*cap,
+                "-Y",
+                "tcplife.phase == \"handshake\"",
+                "-T",
+                "fields",
+                "-e",
+                "frame.number",
+            ];
+            if two_pass {
+                args.push("-2");
+            }
+            let got: Vec<String> = sb.tshark_ok(&args).lines().map(str::to_string).collect();
+            assert_eq!(got, expected, "{} two_pass={two_pass}", capture.display());
+        }
+    }
+    // The demo story in one capture: exactly the three handshake frames, in order.
+    let http = sb.capture(&shared_captures().join("zeek/http_get.pcap"));
+    let http = http.to_string_lossy();
+    let got = sb.tshark_ok(&[
+        "-r",
+        &http,
+        "-Y",
+        "tcplife.phase == \"handshake\"",
+        "-T",
+        "fields",
+        "-e",
+        "frame.number",
+        "-e",
+        "tcplife.step",
+    ]);
+    assert_eq!(got, "1\t1/3\n2\t2/3\n3\t3/3\n");
+    // A first-pass filter (-R with -2) sees the same annotations as the second pass.
+    let got = sb.tshark_ok(&[
+        "-r",
+        &http,
+        "-2",
+        "-R",
+        "tcplife.step == \"1/3\" || tcplife.step == \"2/3\"",
+        "-T",
+        "fields",
+        "-e",
+        "tcplife.event",
+    ]);
+    assert_eq!(got, "SYN\nSYN-ACK\n");
+}
+
+#[test]
+fn info_column_tag_experts_and_preference() {
+    let sb = Sandbox::new();
+    sb.assert_plugin_loaded();
+    let pop3 = sb.capture(&shared_captures().join("zeek/pop3_pop3.pcap"));
+    let pop3 = pop3.to_string_lossy();
+    let summary = sb.tshark_ok(&["-r", &pop3, "-c", "2"]);
+    let first = summary.lines().next().unwrap();
+    assert!(
+        first.contains("[SYN]") && first.ends_with("[handshake 1/3]"),
+        "{first}"
+    );
+    let off = sb.tshark_ok(&["-r", &pop3, "-c", "2", "-o", "tcplife.info_tag:FALSE"]);
+    assert!(!off.contains("[handshake 1/3]"), "{off}");
+    // pop3_pop3.pcap: SYNs answered by RSTs, retried: refused connections, retransmitted SYNs.
+    for (filter, at_least) in [
+        ("tcplife.expert.refused", 1),
+        ("tcplife.expert.retransmitted_syn", 1),
+    ] {
+        let hits = sb.tshark_ok(&[
+            "-r",
+            &pop3,
+            "-2",
+            "-Y",
+            filter,
+            "-T",
+            "fields",
+            "-e",
+            "frame.number",
+        ]);
+        assert!(hits.lines().count() >= at_least, "{filter}: {hits}");
+    }
+    // End-of-capture notes only exist once the first pass is over (tshark -2).
+    let wiki = sb.capture(&shared_captures().join("zeek/wikipedia.pcap"));
+    let wiki = wiki.to_string_lossy();
+    let not_closed = sb.tshark_ok(&[
+        "-r",
+        &wiki,
+        "-2",
+        "-Y",
+        "tcplife.expert.not_closed",
+        "-T",
+        "fields",
+        "-e",
+        "tcplife.conn",
+    ]);
+    let conns: BTreeSet<&str> = not_closed.lines().collect();
+    assert!(
+        conns.len() >= 8,
+        "wikipedia.pcap has 8 established connections never closed: {not_closed}"
+    );
+    assert_eq!(
+        conns.len(),
+        not_closed.lines().count(),
+        "one note per connection (its last packet)"
+    );
+    let tree = sb.tshark_ok(&[
+        "-r",
+        &wiki,
+        "-2",
+        "-Y",
+        "frame.number == 8",
+        "-O",
+        "tcplife",
+    ]);
+    assert!(
+        tree.contains("TCP Lifecycle: client ACK, data transfer"),
+        "{tree}"
+    );
+    assert!(tree.contains("[Phase: data transfer]"), "{tree}");
+    assert!(tree.contains("[History (Zeek): DdA]"), "{tree}");
+    assert!(
+        tree.contains("Connection not closed by the end of the capture"),
+        "{tree}"
+    );
+}
+
+#[test]
+fn hello_demo_dissector_names_the_greeting() {
+    let sb = Sandbox::new();
+    sb.assert_plugin_loaded();
+    // A hand-made IPv4 raw-IP pcap: the server on 42181 sends "Hello Client\n".
+    let payload = b"Hello Client\n";
+    let mut pkt = vec![0u8; 40];
+    pkt[0] = 0x45;
+    pkt[2..4].copy_from_slice(&((40 + payload.len()) as u16).to_be_bytes());
+    pkt[8] = 64;
+    pkt[9] = 6;
+    pkt[12..16].copy_from_slice(&[127, 0, 0, 1]);
+    pkt[16..20].copy_from_slice(&[127, 0, 0, 1]);
+    pkt[20..22].copy_from_slice(&42181u16.to_be_bytes());
+    pkt[22..24].copy_from_slice(&50000u16.to_be_bytes());
+    pkt[32] = 5 << 4;
+    pkt[33] = 0x18;
+    pkt[34..36].copy_from_slice(&1024u16.to_be_bytes());
+    pkt.extend_from_slice(payload);
+    let mut file = Vec::new();
+    for v in [0xa1b2c3d4u32] {
+        file.extend_from_slice(&v.to_le_bytes());
+    }
+    file.extend_from_slice(&2u16.to_le_bytes());
+    file.extend_from_slice(&4u16.to_le_bytes());
+    file.extend_from_slice(&[0; 8]);
+    file.extend_from_slice(&65535u32.to_le_bytes());
+    file.extend_from_slice(&101u32.to_le_bytes()); // LINKTYPE_RAW
+    for v in [1u32, 0, pkt.len() as u32, pkt.len() as u32] {
+        file.extend_from_slice(&v.to_le_bytes());
+    }
+    file.extend_from_slice(&pkt);
+    let path = sb.home.join("caps/hello.pcap");
+    fs::write(&path, file).unwrap();
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
+    let path = path.to_string_lossy();
+    let out = sb.tshark_ok(&[
+        "-r",
+        &path,
+        "-T",
+        "fields",
+        "-e",
+        "hellodemo.greeting",
+        "-e",
+        "_ws.col.Protocol",
+    ]);
+    assert_eq!(out, "Hello Client\tHelloDemo\n");
+    let out = sb.tshark_ok(&["-r", &path, "-Y", "hellodemo.greeting == \"Hello Client\""]);
+    assert!(out.contains("Greeting: \"Hello Client\""), "{out}");
+}
+
+/// Wireshark's own test captures: no crash, no hang, nothing on stderr that tshark without the
+/// plugin does not print too, and the plugin prints exactly what the CLI prints.
+#[test]
+fn wireshark_captures_run_clean_with_the_plugin() {
+    let sb = Sandbox::new();
+    sb.assert_plugin_loaded();
+    let empty = sb.dir.join("no-plugins");
+    fs::create_dir_all(&empty).unwrap();
+    sb.open_up(&empty);
+    let captures = captures_in(&shared_captures().join("wireshark"));
+    assert!(
+        captures.len() >= 20,
+        "expected Wireshark's captures under {}",
+        shared_captures().display()
+    );
+    for capture in &captures {
+        let cap = sb.capture(capture);
+        let cap_s = cap.to_string_lossy().to_string();
+        // Full trees, columns and expert infos in both passes: the most work the plugin does.
+        let args = [
+            "-r",
+            &*cap_s,
+            "-2",
+            "-V",
+            "-o",
+            "tcp.desegment_tcp_streams:TRUE",
+        ];
+        let with = sb.tshark(&args);
+        let without = sb.tshark_with(&empty, &args);
+        assert_eq!(
+            with.status.code(),
+            without.status.code(),
+            "{}: exit status differs with the plugin: {}",
+            capture.display(),
+            String::from_utf8_lossy(&with.stderr)
+        );
+        let err = String::from_utf8_lossy(&with.stderr);
+        assert_eq!(
+            err,
+            String::from_utf8_lossy(&without.stderr),
+            "{}: stderr differs with the plugin",
+            capture.display()
+        );
+        assert!(
+            !err.to_lowercase().contains("tcplife"),
+            "{}: {err}",
+            capture.display()
+        );
+        let text = String::from_utf8_lossy(&with.stdout);
+        assert!(
+            !text.contains("Dissector bug, protocol TCP Lifecycle"),
+            "{}",
+            capture.display()
+        );
+        let got = plugin_tsv(&sb, &cap, &[]);
+        assert_eq!(got, cli_tsv(capture), "{}", capture.display());
+    }
+}
