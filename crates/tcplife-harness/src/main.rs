@@ -54,6 +54,12 @@ struct Args {
     /// and check that its tcplife.* fields equal the engine's.
     #[arg(long, value_name = "PLUGIN_SO")]
     with_tshark: Option<PathBuf>,
+    /// Run no scenario: re-analyse the captures already in --out (NAME.pcapng), rewrite the
+    /// engine's outputs next to them and check the lifecycle facts again (the application-level
+    /// checks need a live run and are left out). Regenerates tests/samples/ after an engine
+    /// change.
+    #[arg(long)]
+    reanalyse: bool,
     /// Print only the checks and the final table (no ladders, no packet tables).
     #[arg(long)]
     quiet: bool,
@@ -150,12 +156,16 @@ struct Outcome {
 
 fn run(args: &Args) -> Result<bool, String> {
     let scenarios = parse_scenarios(&args.scenario)?;
-    if capture::dumpcap_path().is_none() {
-        return Err(capture::CaptureFailure::NotInstalled.to_string());
-    }
-    fs::create_dir_all(&args.out)
-        .map_err(|e| format!("cannot create {}: {e}", args.out.display()))?;
-    let port = choose_port(args)?;
+    let port = if args.reanalyse {
+        0
+    } else {
+        if capture::dumpcap_path().is_none() {
+            return Err(capture::CaptureFailure::NotInstalled.to_string());
+        }
+        fs::create_dir_all(&args.out)
+            .map_err(|e| format!("cannot create {}: {e}", args.out.display()))?;
+        choose_port(args)?
+    };
     let tshark = match &args.with_tshark {
         Some(so) => Some(tshark::Tshark::prepare(so)?),
         None => None,
@@ -229,13 +239,25 @@ fn run_scenario(
 ) -> Result<Outcome, String> {
     let started = Instant::now();
     println!("\n== scenario {}: {}", sc.name(), sc.story(args.clients));
+    let file = args.out.join(format!("{}.pcapng", sc.name()));
+    if args.reanalyse {
+        if !file.is_file() {
+            return Err(format!("--reanalyse: no capture {}", file.display()));
+        }
+        let checks = analyse_and_check(args, sc, &file, None, tshark, overrides, show, Vec::new());
+        return Ok(Outcome {
+            scenario: sc,
+            checks,
+            capture: file,
+            seconds: started.elapsed().as_secs_f64(),
+        });
+    }
     if !port_free(port) {
         return Err(format!(
             "port {port} became busy before scenario {}: another program listens there",
             sc.name()
         ));
     }
-    let file = args.out.join(format!("{}.pcapng", sc.name()));
     let cap = Dumpcap::start(&file, port).map_err(|e| e.to_string())?;
     let run = scenario::run(sc, port, args.clients);
     // Let the last ACKs of the teardown leave before the capture is closed.
@@ -267,26 +289,49 @@ fn run_scenario(
         ),
         Err(e) => push(&mut checks, "capture complete", false, e.to_string()),
     }
-    match analysis::analyse(&file) {
-        Err(e) => push(&mut checks, "engine", false, e),
-        Ok(an) => {
-            write_outputs(&args.out, sc, &an);
-            if show {
-                print_views(sc, &an);
-            }
-            checks.extend(checks::check_run(&run, &an, sc.ending(), overrides));
-            if let Some(ts) = tshark {
-                checks.extend(ts.check(&file, &an, show));
-            }
-        }
-    }
-    print_checks(&checks);
+    let checks = analyse_and_check(args, sc, &file, Some(run), tshark, overrides, show, checks);
     Ok(Outcome {
         scenario: sc,
         checks,
         capture: file,
         seconds: started.elapsed().as_secs_f64(),
     })
+}
+
+/// Analyses a capture, writes the engine's outputs beside it, prints the views and checks the
+/// facts; `run` is what the live scenario saw, or `None` for a capture made earlier.
+#[allow(clippy::too_many_arguments)]
+fn analyse_and_check(
+    args: &Args,
+    sc: Scenario,
+    file: &Path,
+    run: Option<scenario::Run>,
+    tshark: Option<&tshark::Tshark>,
+    overrides: Overrides,
+    show: bool,
+    mut checks: Vec<Check>,
+) -> Vec<Check> {
+    match analysis::analyse(file) {
+        Err(e) => checks.push(Check {
+            scope: "scenario".into(),
+            name: "engine",
+            ok: false,
+            detail: e,
+        }),
+        Ok(an) => {
+            write_outputs(&args.out, sc, &an);
+            if show {
+                print_views(sc, &an);
+            }
+            let run = run.unwrap_or_else(|| scenario::Run::from_capture(&an));
+            checks.extend(checks::check_run(&run, &an, sc.ending(), overrides));
+            if let Some(ts) = tshark {
+                checks.extend(ts.check(file, &an, show));
+            }
+        }
+    }
+    print_checks(&checks);
+    checks
 }
 
 fn set_readable(file: &Path) {

@@ -166,6 +166,29 @@ pub struct Run {
     pub conns: Vec<AppConn>,
     /// Problems not tied to one client (the server never got a connection, ...).
     pub problems: Vec<String>,
+    /// False when re-analysing a capture made earlier: only the capture is known, not what the
+    /// applications saw, so the application-level checks are left out.
+    pub live: bool,
+}
+
+impl Run {
+    /// Stands for the run that made an existing capture: every connection in it is taken as
+    /// one the scenario made.
+    pub fn from_capture(an: &crate::analysis::Analysis) -> Run {
+        Run {
+            port: an.summaries.values().next().map_or(0, |s| s.resp_p),
+            conns: an
+                .summaries
+                .values()
+                .map(|s| AppConn {
+                    client_port: s.orig_p,
+                    ..AppConn::default()
+                })
+                .collect(),
+            problems: Vec::new(),
+            live: false,
+        }
+    }
 }
 
 /// Runs a scenario against 127.0.0.1:`port`; the port must be free (the caller checked).
@@ -294,6 +317,7 @@ fn exchange(
         port,
         conns: Vec::new(),
         problems: Vec::new(),
+        live: true,
     };
     let listener = match listen(port) {
         Ok(l) => l,
@@ -524,6 +548,7 @@ fn refused(port: u16) -> Run {
         port,
         conns: Vec::new(),
         problems: Vec::new(),
+        live: true,
     };
     let mut conn = AppConn::default();
     match client_socket(port) {

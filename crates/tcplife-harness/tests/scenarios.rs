@@ -197,7 +197,13 @@ fn client_closes() {
     let fin = pkts.iter().find(|p| get(p, "phase") == "teardown").unwrap();
     assert_eq!((get(fin, "role"), get(fin, "step")), ("client", "1/4"));
     assert_eq!(get(fin, "client_state"), "FIN-WAIT-1");
-    assert_eq!(get(fin, "server_state"), "CLOSE-WAIT");
+    // The server closes only after the client's FIN (on EOF): its own FIN leaves it in
+    // LAST-ACK, the passive closer's state.
+    let server_fin = pkts
+        .iter()
+        .find(|p| get(p, "role") == "server" && get(p, "event") == "FIN")
+        .unwrap();
+    assert_eq!(get(server_fin, "server_state"), "LAST-ACK");
 }
 
 #[test]
