@@ -241,6 +241,26 @@ fn truncated_capture_warns_and_reports_what_was_read() {
     assert_eq!(v["tcplife_ending"], "never closed");
 }
 
+#[test]
+fn corrupt_record_is_an_error_after_the_results_so_far() {
+    let mut bytes = std::fs::read(http_get()).unwrap();
+    // Record 5 starts at byte 508; its captured length (at +8) becomes absurd.
+    bytes[508 + 8..508 + 12].copy_from_slice(&0x7fff_ffffu32.to_le_bytes());
+    let p = scratch("corrupt.pcap", &bytes);
+    let o = run(&["conns", "--format", "json", path_str(&p)]);
+    assert_exit(&o, 2);
+    assert_eq!(
+        stderr(&o),
+        format!(
+            "tcplife: {}: corrupt capture at byte 508: record claims 2147483663 bytes, over the 16 MiB limit; results cover the 4 frames before it\n",
+            p.display()
+        )
+    );
+    let v: serde_json::Value = serde_json::from_str(stdout(&o).trim_end()).unwrap();
+    assert_eq!(v["history"], "ShAD");
+    assert_eq!(v["tcplife_last_frame"], 4);
+}
+
 /// Runs tcplife with `input` on standard input.
 fn run_stdin(args: &[&str], input: &[u8]) -> Output {
     let mut child = tcplife()
