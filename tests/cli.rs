@@ -261,6 +261,60 @@ fn corrupt_record_is_an_error_after_the_results_so_far() {
     assert_eq!(v["tcplife_last_frame"], 4);
 }
 
+#[test]
+fn idle_timeout_reaches_the_engine() {
+    // SYN at .869344, SYN-ACK 69.7 ms later: a 50 ms timeout ends the attempt before the reply.
+    let o = run(&[
+        "conns",
+        "--format",
+        "json",
+        "--idle-timeout",
+        "0.05",
+        path_str(&http_get()),
+    ]);
+    assert_exit(&o, 0);
+    let rows: Vec<serde_json::Value> = stdout(&o)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert!(rows.len() > 1, "{}", stdout(&o));
+    assert_eq!(rows[0]["conn_state"], "S0");
+    assert_eq!(rows[0]["history"], "S");
+    assert_eq!(rows[0]["tcplife_last_frame"], 1);
+    assert_eq!(rows[0]["tcplife_end_reason"], "idle");
+    assert_eq!(rows[1]["tcplife_first_frame"], 2);
+}
+
+#[test]
+fn several_files_one_after_the_other() {
+    let a = http_get();
+    let b = shared_captures().join("zeek/tcp_single-rst.pcap");
+    let o = run(&["conns", "--format", "table", path_str(&a), path_str(&b)]);
+    assert_exit(&o, 0);
+    let out = stdout(&o);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 7, "{out}");
+    assert_eq!(lines[0], format!("# {}", a.display()));
+    assert!(lines[1].starts_with("conn  client "), "{out}");
+    assert!(
+        lines[2].starts_with("   1  141.142.228.5:59856  ->  "),
+        "{out}"
+    );
+    assert_eq!(lines[3], "");
+    assert_eq!(lines[4], format!("# {}", b.display()));
+    // Each file numbers its connections from 1; Zeek calls a lone RST OTH with history R.
+    let words: Vec<&str> = lines[6].split_whitespace().collect();
+    assert_eq!(words[0], "1");
+    assert_eq!(words[4..6], ["OTH", "R"]);
+
+    let o = run(&["conns", "--format", "zeek", path_str(&a), path_str(&b)]);
+    assert_exit(&o, 0);
+    let out = stdout(&o);
+    assert_eq!(out.lines().filter(|l| l.starts_with("#fields")).count(), 1);
+    let rows: Vec<&str> = out.lines().filter(|l| !l.starts_with('#')).collect();
+    assert_eq!(rows.len(), 2, "{out}");
+}
+
 /// Runs tcplife with `input` on standard input.
 fn run_stdin(args: &[&str], input: &[u8]) -> Output {
     let mut child = tcplife()
