@@ -459,3 +459,27 @@ fn numbers_format_like_zeek() {
     assert_eq!(flags_str(Flags::SYN | Flags::ACK), "SYN,ACK");
     assert_eq!(Endpoint(ip("::1"), 22).to_string(), "[::1]:22");
 }
+
+#[test]
+fn conn_table_streams_after_its_lookahead() {
+    let mut out = Vec::new();
+    let mut w = ConnWriter::new(&mut out, ConnFormat::Table, UNIX_EPOCH);
+    for id in 1..=1000 {
+        let mut c = summary();
+        c.conn_id = id;
+        w.write(&c).unwrap();
+    }
+    // Widths are fixed now: this row is written at once and only it is pushed right.
+    let mut wide = summary();
+    wide.conn_id = 1001;
+    wide.orig_h = ip("2001:db8:1234:5678:9abc:def0:1234:5678");
+    w.write(&wide).unwrap();
+    w.finish(UNIX_EPOCH).unwrap();
+    let out = text(out);
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 1002);
+    let col = |l: &str| l.find("SF").unwrap();
+    assert_eq!(col(lines[1]), col(lines[1000]));
+    assert!(col(lines[1001]) > col(lines[1000]));
+    assert!(lines[1001].starts_with("1001  [2001:db8:1234:5678:9abc:def0:1234:5678]:59856  ->  "));
+}
