@@ -120,6 +120,11 @@ impl Sandbox {
     }
 
     fn tshark_with(&self, plugin_dir: &Path, args: &[&str]) -> Output {
+        self.tshark_env(Some(plugin_dir), args)
+    }
+
+    /// tshark as the unprivileged user; `plugin_dir` None leaves Wireshark's own folder rules.
+    fn tshark_env(&self, plugin_dir: Option<&Path>, args: &[&str]) -> Output {
         let mut cmd = if is_root() {
             let mut c = Command::new("setpriv");
             c.args([
@@ -135,9 +140,13 @@ impl Sandbox {
             c.arg(TIMEOUT_SECS);
             c
         };
+        if let Some(dir) = plugin_dir {
+            cmd.env("WIRESHARK_PLUGIN_DIR", dir);
+        } else {
+            cmd.env_remove("WIRESHARK_PLUGIN_DIR");
+        }
         cmd.arg("tshark")
             .args(args)
-            .env("WIRESHARK_PLUGIN_DIR", plugin_dir)
             .env("HOME", &self.home)
             .env("XDG_CONFIG_HOME", self.home.join(".config"))
             .current_dir(&self.home);
@@ -572,4 +581,155 @@ fn wireshark_captures_run_clean_with_the_plugin() {
         let got = plugin_tsv(&sb, &cap, &[]);
         assert_eq!(got, cli_tsv(capture), "{}", capture.display());
     }
+}
+
+fn cli_conn_endings(capture: &Path) -> Vec<(String, String)> {
+    let out = Command::new(workspace_bin("tcplife"))
+        .args(["conns", "--format", "zeek"])
+        .arg(capture)
+        .output()
+        .expect("tcplife runs");
+    assert!(out.status.success(), "tcplife conns {}", capture.display());
+    let text = String::from_utf8(out.stdout).unwrap();
+    let fields: Vec<&str> = text
+        .lines()
+        .find_map(|l| l.strip_prefix("#fields\t"))
+        .expect("#fields header")
+        .split('\t')
+        .collect();
+    let col = |name: &str| {
+        fields
+            .iter()
+            .position(|f| *f == name)
+            .unwrap_or_else(|| panic!("no {name} column"))
+    };
+    let (id, ending) = (col("tcplife_conn_id"), col("tcplife_ending"));
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .map(|l| {
+            let v: Vec<&str> = l.split('\t').collect();
+            (v[id].to_string(), v[ending].to_string())
+        })
+        .collect()
+}
+
+/// Notes known only at the end of the capture (shown from tshark's second pass on) land on the
+/// last packet of exactly the connections whose ending, per `tcplife conns`, earns them.
+#[test]
+fn end_of_capture_notes_match_the_cli_endings() {
+    let sb = Sandbox::new();
+    sb.assert_plugin_loaded();
+    for capture in conformance_captures() {
+        let endings = cli_conn_endings(&capture);
+        let tsv = cli_tsv(&capture);
+        let cap = sb.capture(&capture);
+        let cap = cap.to_string_lossy();
+        for (expert, earning) in [
+            (
+                "tcplife.expert.not_closed",
+                &["never closed", "midstream, not closed", "half-closed"][..],
+            ),
+            (
+                "tcplife.expert.handshake_incomplete",
+                &["unanswered", "handshake incomplete"][..],
+            ),
+        ] {
+            let mut expected: Vec<(String, String)> = endings
+                .iter()
+                .filter(|(_, e)| earning.contains(&e.as_str()))
+                .map(|(id, _)| {
+                    let last = tsv
+                        .iter()
+                        .filter(|l| l.split('\t').nth(1) == Some(id.as_str()))
+                        .next_back()
+                        .expect("the connection has packets");
+                    (last.split('\t').next().unwrap().to_string(), id.clone())
+                })
+                .collect();
+            expected.sort();
+            let out = sb.tshark_ok(&[
+                "-r",
+                &cap,
+                "-2",
+                "-Y",
+                expert,
+                "-T",
+                "fields",
+                "-e",
+                "frame.number",
+                "-e",
+                "tcplife.conn",
+            ]);
+            let mut got: Vec<(String, String)> = out
+                .lines()
+                .map(|l| {
+                    let (f, c) = l.split_once('\t').unwrap();
+                    (f.to_string(), c.to_string())
+                })
+                .collect();
+            got.sort();
+            assert_eq!(got, expected, "{} {expert}", capture.display());
+        }
+    }
+}
+
+/// scripts/plugin-install.sh puts the plugin where Wireshark looks for the user's plugins and a
+/// "TCP Lifecycle" profile whose columns tshark -C prints; plugin-uninstall.sh takes both away.
+#[test]
+fn install_script_profile_columns_and_uninstall() {
+    let sb = Sandbox::new();
+    let lib = target_profile_dir().join("libtcplife_plugin.so");
+    let script = |name: &str, args: &[&str]| {
+        let out = Command::new(project_root().join("scripts").join(name))
+            .args(args)
+            .env("HOME", &sb.home)
+            .env("XDG_CONFIG_HOME", sb.home.join(".config"))
+            .output()
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        assert!(
+            out.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    script("plugin-install.sh", &["--lib", &lib.to_string_lossy()]);
+    sb.open_up(&sb.home);
+    let plugins = String::from_utf8(sb.tshark_env(None, &["-G", "plugins"]).stdout).unwrap();
+    let personal = sb.home.join(".local/lib/wireshark/plugins");
+    assert!(
+        plugins
+            .lines()
+            .any(|l| l.starts_with("tcplife.so") && l.contains(&*personal.to_string_lossy())),
+        "installed plugin not loaded from {}:\n{plugins}",
+        personal.display()
+    );
+    let http = sb.capture(&shared_captures().join("zeek/http_get.pcap"));
+    let http = http.to_string_lossy();
+    let out = sb.tshark_env(None, &["-C", "TCP Lifecycle", "-r", &http, "-c", "3"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 3, "{text}");
+    for (line, want) in lines.iter().zip([
+        " 1 handshake 1/3 SYN-SENT LISTEN S0 ",
+        " 1 handshake 2/3 ESTABLISHED SYN-RECEIVED S1 ",
+        " 1 handshake 3/3 ESTABLISHED ESTABLISHED S1 ",
+    ]) {
+        assert!(
+            line.contains(want),
+            "profile columns missing: {line:?} lacks {want:?}"
+        );
+    }
+    let removed = script("plugin-uninstall.sh", &[]);
+    assert!(
+        removed.contains("tcplife.so") && removed.contains("TCP Lifecycle"),
+        "{removed}"
+    );
+    let plugins = String::from_utf8(sb.tshark_env(None, &["-G", "plugins"]).stdout).unwrap();
+    assert!(!plugins.contains("tcplife.so"), "{plugins}");
 }

@@ -12,7 +12,7 @@ use std::num::NonZeroUsize;
 use std::sync::{Mutex, OnceLock};
 
 use tcplife_capture::slice_frame;
-use tcplife_engine::{Annotation, Config, Notes, Phase, TcpState, Tracker};
+use tcplife_engine::{Annotation, Config, ConnState, Ending, Notes, Phase, Tracker};
 
 use crate::ffi::{
     on_file_closed, on_new_file, BoolPref, Dissector, Expert, ExpertGroup, Field, FieldKind,
@@ -204,6 +204,8 @@ struct State {
     rows: Vec<Annotation>,
     /// Row of each connection's latest packet, indexed by `conn_id - 1`.
     last_row_of_conn: Vec<u32>,
+    /// End-of-life notes of connections the tracker has retired, indexed by `conn_id - 1`.
+    retired_notes: Vec<Option<Notes>>,
 }
 
 impl State {
@@ -212,6 +214,7 @@ impl State {
             tracker: Tracker::new(Config::default()),
             rows: Vec::new(),
             last_row_of_conn: Vec::new(),
+            retired_notes: Vec::new(),
         }
     }
 }
@@ -229,23 +232,33 @@ fn reset() {
     *guard = None;
 }
 
-/// Notes only known once nothing more follows: on a connection's last packet, whether its
-/// handshake never completed or it was never closed. Derived from that packet's own states so
-/// that asking never disturbs the tracker (the GUI may redraw packets while still loading).
-fn end_notes(a: &Annotation) -> Notes {
-    let mut notes = Notes::default();
-    let done = |s: TcpState| matches!(s, TcpState::Closed | TcpState::TimeWait);
-    match a.phase {
-        Phase::Handshake if !a.notes.contains(Notes::REFUSED) => {
-            notes.insert(Notes::HANDSHAKE_INCOMPLETE)
-        }
-        Phase::DataTransfer => notes.insert(Notes::NOT_CLOSED),
-        Phase::Teardown if !(done(a.client_state) && done(a.server_state)) => {
-            notes.insert(Notes::NOT_CLOSED)
-        }
-        _ => {}
+/// The notes a connection's ending earns its last packet.
+fn notes_for_ending(ending: Ending) -> Notes {
+    match ending {
+        Ending::Unanswered | Ending::HandshakeIncomplete => Notes::HANDSHAKE_INCOMPLETE,
+        Ending::NeverClosed | Ending::Midstream | Ending::HalfClosed => Notes::NOT_CLOSED,
+        Ending::ClosedNormally
+        | Ending::Refused
+        | Ending::ResetByClient
+        | Ending::ResetByServer => Notes::default(),
     }
-    notes
+}
+
+/// [`notes_for_ending`] for a connection the tracker still holds, judged from its last packet's
+/// annotation: asking the tracker (`finish`) would end every connection, and the GUI redraws
+/// packets while a file is still loading, so the tracker must stay untouched. Mirrors the
+/// engine's `Ending` rules: refused or reset first, then FINs, then the handshake.
+fn open_end_notes(a: &Annotation) -> Notes {
+    let history = a.history.as_str();
+    if a.phase == Phase::Reset || a.conn_state == ConnState::REJ || history.contains(['R', 'r']) {
+        return Notes::default();
+    }
+    match (history.contains('F'), history.contains('f')) {
+        (true, true) => Notes::default(),
+        (true, false) | (false, true) => Notes::NOT_CLOSED,
+        (false, false) if a.phase == Phase::Handshake => Notes::HANDSHAKE_INCOMPLETE,
+        (false, false) => Notes::NOT_CLOSED,
+    }
 }
 
 struct Lifecycle;
@@ -264,8 +277,13 @@ impl Dissector for Lifecycle {
             };
             let (row, annotation) = with_state(|st| {
                 let a = st.tracker.process(&seg);
-                // Summaries are the command's business; drop them so memory stays flat.
-                st.tracker.take_finished().for_each(drop);
+                for done in st.tracker.take_finished() {
+                    let conn = (done.conn_id as usize).saturating_sub(1);
+                    if st.retired_notes.len() <= conn {
+                        st.retired_notes.resize(conn + 1, None);
+                    }
+                    st.retired_notes[conn] = Some(notes_for_ending(done.ending));
+                }
                 let row = st.rows.len();
                 let conn = (a.conn_id as usize).saturating_sub(1);
                 if st.last_row_of_conn.len() <= conn {
@@ -288,10 +306,13 @@ impl Dissector for Lifecycle {
                 let a = st.rows.get(row)?.clone();
                 let conn = (a.conn_id as usize).saturating_sub(1);
                 let is_last = st.last_row_of_conn.get(conn) == Some(&(row as u32));
-                let extra = if is_last {
-                    end_notes(&a)
-                } else {
+                let extra = if !is_last {
                     Notes::default()
+                } else {
+                    match st.retired_notes.get(conn).copied().flatten() {
+                        Some(notes) => notes,
+                        None => open_end_notes(&a),
+                    }
                 };
                 Some((a, extra))
             });

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Measures what the tcplife plugin costs tshark: the same runs with and without the plugin on a
+# capture of at least 200k packets, `-T fields -e tcp.stream` and plain summary output, each
+# repeated and the fastest kept; prints the ratios. A benchmark, not a test: numbers depend on
+# the machine.
+#
+#   scripts/bench-plugin.sh [--runs N] [--capture FILE]
+#
+# Without --capture it builds one (in $TMPDIR) from ../shared/captures/perf/echo-connections.pcap:
+# three copies, each shifted an hour later (editcap -t), concatenated (mergecap -a).
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+runs=5
+capture=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    --runs) runs=${2:?}; shift 2 ;;
+    --capture) capture=${2:?}; shift 2 ;;
+    -h|--help) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "bench-plugin: unknown argument '$1'" >&2; exit 2 ;;
+  esac
+done
+for tool in tshark editcap mergecap capinfos pkg-config; do
+  command -v "$tool" >/dev/null || { echo "bench-plugin: $tool missing; run scripts/setup-debian.sh" >&2; exit 1; }
+done
+
+target="${CARGO_TARGET_DIR:-$root/target}"
+(cd "$root" && cargo build --release -p tcplife-plugin >&2)
+lib="$target/release/libtcplife_plugin.so"
+majmin=$(pkg-config --modversion wireshark | cut -d. -f1,2)
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/tcplife-bench.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+mkdir -p "$work/with/$majmin/epan" "$work/without" "$work/home"
+install -m 0644 "$lib" "$work/with/$majmin/epan/tcplife.so"
+
+if [ -z "$capture" ]; then
+  src="$root/../shared/captures/perf/echo-connections.pcap"
+  [ -f "$src" ] || { echo "bench-plugin: $src missing; pass --capture FILE" >&2; exit 1; }
+  parts=()
+  for i in 0 1 2; do
+    editcap -t $((i * 3600)) "$src" "$work/part$i.pcap"
+    parts+=("$work/part$i.pcap")
+  done
+  mergecap -a -F pcap -w "$work/bench.pcap" "${parts[@]}"
+  capture="$work/bench.pcap"
+else
+  cp "$capture" "$work/bench.pcap"
+  capture="$work/bench.pcap"
+fi
+chmod -R a+rX "$work"
+chmod 777 "$work/home"
+packets=$(capinfos -c -M "$capture" | sed -n 's/^Number of packets:[[:space:]]*//p')
+echo "capture: $packets packets ($(du -h "$capture" | cut -f1))"
+[ "$packets" -ge 200000 ] || echo "warning: fewer than 200k packets" >&2
+
+# Wireshark ignores plugin folders as root; run tshark as nobody then.
+as_user=()
+[ "$(id -u)" -eq 0 ] && as_user=(setpriv --reuid=nobody --regid=nogroup --clear-groups)
+
+run() { # plugin-dir, tshark args...: prints the fastest wall time over $runs runs
+  local dir=$1; shift
+  local best=""
+  for _ in $(seq "$runs"); do
+    local t0 t1
+    t0=$(date +%s.%N)
+    (cd "$work" && "${as_user[@]}" env HOME="$work/home" WIRESHARK_PLUGIN_DIR="$dir" tshark -r "$capture" "$@" >/dev/null)
+    t1=$(date +%s.%N)
+    best=$(echo "$t0 $t1 ${best:-1e9}" | awk '{d=$2-$1; print (d<$3)?d:$3}')
+  done
+  echo "$best"
+}
+
+loaded=$(cd "$work" && "${as_user[@]}" env HOME="$work/home" WIRESHARK_PLUGIN_DIR="$work/with" tshark -G plugins 2>/dev/null | grep -c '^tcplife.so' || true)
+[ "$loaded" -ge 1 ] || { echo "bench-plugin: tshark did not load the plugin" >&2; exit 1; }
+
+printf '%-28s %10s %10s %8s\n' "tshark output" "without" "with" "ratio"
+for mode in fields summary; do
+  if [ "$mode" = fields ]; then args=(-T fields -e tcp.stream); else args=(); fi
+  a=$(run "$work/without" "${args[@]}")
+  b=$(run "$work/with" "${args[@]}")
+  label=$([ "$mode" = fields ] && echo "-T fields -e tcp.stream" || echo "summary (default)")
+  printf '%-28s %9.3fs %9.3fs %8s\n' "$label" "$a" "$b" "$(awk -v a="$a" -v b="$b" 'BEGIN{printf "%+.1f%%", (b/a-1)*100}')"
+done
+echo "(fastest of $runs runs each, Wireshark $(pkg-config --modversion wireshark), plugin $lib)"
