@@ -326,7 +326,7 @@ fn analyse_and_check(
             let run = run.unwrap_or_else(|| scenario::Run::from_capture(&an));
             checks.extend(checks::check_run(&run, &an, sc.ending(), overrides));
             if let Some(ts) = tshark {
-                checks.extend(ts.check(file, &an, show));
+                checks.extend(ts.check(file, &an, show, run.port));
             }
         }
     }

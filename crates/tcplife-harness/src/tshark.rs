@@ -128,7 +128,7 @@ impl Tshark {
 
     /// Compares tshark's tcplife.* fields with the engine's annotations, frame by frame, and
     /// prints tshark's own view with the lifecycle columns.
-    pub fn check(&self, capture: &Path, an: &Analysis, show: bool) -> Vec<Check> {
+    pub fn check(&self, capture: &Path, an: &Analysis, show: bool, port: u16) -> Vec<Check> {
         let mut checks = Vec::new();
         let mut args = vec![
             "-r",
@@ -173,20 +173,61 @@ impl Tshark {
             detail,
         });
         if show {
-            let cols = "gui.column.format:\"No.\",\"%m\",\"Source\",\"%us\",\"Destination\",\
-                        \"%ud\",\"Info\",\"%i\",\"Phase\",\"%Cus:tcplife.phase:0:R\",\"Step\",\
-                        \"%Cus:tcplife.step:0:R\",\"Client\",\"%Cus:tcplife.client_state:0:R\",\
-                        \"Server\",\"%Cus:tcplife.server_state:0:R\",\"conn_state\",\
-                        \"%Cus:tcplife.conn_state:0:R\"";
-            match self.run(&["-r", "-", "-Y", "tcplife", "-o", cols], Some(capture)) {
-                Ok(out) => {
+            match self.view(capture, port) {
+                Ok(view) => {
                     println!("\ntshark with the plugin (lifecycle columns):");
-                    print!("{}", String::from_utf8_lossy(&out.stdout));
+                    print!("{view}");
                 }
                 Err(e) => println!("\ntshark view unavailable: {e}"),
             }
         }
         checks
+    }
+}
+
+/// The packet-list columns tshark shows: the usual ones and the plugin's lifecycle fields (the
+/// columns of the "TCP Lifecycle" profile that scripts/plugin-install.sh installs).
+const VIEW_COLUMNS: [(&str, &str); 9] = [
+    ("No.", "%m"),
+    ("Protocol", "%p"),
+    ("Conn", "%Cus:tcplife.conn:0:R"),
+    ("Phase", "%Cus:tcplife.phase:0:R"),
+    ("Step", "%Cus:tcplife.step:0:R"),
+    ("Client state", "%Cus:tcplife.client_state:0:R"),
+    ("Server state", "%Cus:tcplife.server_state:0:R"),
+    ("conn_state", "%Cus:tcplife.conn_state:0:R"),
+    ("Info", "%i"),
+];
+
+impl Tshark {
+    /// tshark's packet list for the capture with the lifecycle columns, aligned.
+    pub fn view(&self, capture: &Path, port: u16) -> Result<String, String> {
+        let format: Vec<String> = VIEW_COLUMNS
+            .iter()
+            .map(|(title, fmt)| format!("\"{title}\",\"{fmt}\""))
+            .collect();
+        let pref = format!("gui.column.format:{}", format.join(","));
+        let mut args = vec!["-r", "-", "-Y", "tcplife", "-T", "tabs", "-o", &pref];
+        // The demo's own protocol dissector knows port 42181; on another port, say where it is.
+        let decode_as = format!("tcp.port=={port},hellodemo");
+        if port != 0 && port != 42181 {
+            args.extend(["-d", &decode_as]);
+        }
+        let out = self.run(&args, Some(capture))?;
+        if !out.status.success() {
+            return Err(format!(
+                "tshark exited with {}: {}",
+                out.status,
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        }
+        let mut rows = vec![VIEW_COLUMNS.iter().map(|(t, _)| t.to_string()).collect()];
+        rows.extend(
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .map(|l| l.split('\t').map(|c| c.trim().to_string()).collect()),
+        );
+        Ok(render::aligned(&rows))
     }
 }
 

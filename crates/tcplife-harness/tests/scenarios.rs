@@ -454,3 +454,55 @@ fn nix_is_root() -> bool {
         })
         .unwrap_or(false)
 }
+
+/// The plugin built beside the harness (`cargo build --workspace`, as scripts/test.sh does).
+fn built_plugin() -> PathBuf {
+    let so = Path::new(HARNESS)
+        .parent()
+        .unwrap()
+        .join("libtcplife_plugin.so");
+    assert!(
+        so.is_file(),
+        "{} not built: run `cargo build --workspace` first (scripts/test.sh does)",
+        so.display()
+    );
+    so
+}
+
+#[test]
+fn tshark_with_the_plugin_agrees_with_the_engine_on_every_scenario() {
+    require_dumpcap();
+    let so = built_plugin();
+    let dir = out_dir("tshark");
+    let out = harness(&[
+        "--scenario",
+        "all",
+        "--port",
+        "0",
+        "--out",
+        dir.to_str().unwrap(),
+        "--show",
+        "server-closes",
+        "--with-tshark",
+        so.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let agreed = stdout
+        .lines()
+        .filter(|l| l.starts_with("  ok") && l.contains("plugin fields equal the engine's"))
+        .count();
+    assert_eq!(agreed, 7, "{}", text(&out));
+    // The Wireshark view of the article's exchange: the greeting decoded by the demo's own
+    // dissector (told the port with Decode As), and the lifecycle columns from the plugin.
+    assert!(
+        stdout.contains("tshark with the plugin (lifecycle columns):"),
+        "{}",
+        text(&out)
+    );
+    assert!(
+        stdout.contains("HelloDemo") && stdout.contains("\"Hello Client\""),
+        "{}",
+        text(&out)
+    );
+}
