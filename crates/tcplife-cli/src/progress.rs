@@ -18,7 +18,9 @@ pub struct Progress {
 impl Progress {
     pub fn new(name: &str, total_bytes: Option<u64>) -> Progress {
         Progress {
-            enabled: io::stderr().is_terminal(),
+            // Only when the results go elsewhere: on a shared terminal the progress line would
+            // land in the middle of output lines.
+            enabled: io::stderr().is_terminal() && !io::stdout().is_terminal(),
             name: name.to_string(),
             total: total_bytes.filter(|&t| t > 0),
             start: Instant::now(),
