@@ -10,6 +10,7 @@ use std::io::{BufReader, Read};
 use std::net::UdpSocket;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread;
 use std::time::{Duration, Instant};
@@ -62,6 +63,18 @@ impl std::fmt::Display for CaptureFailure {
     }
 }
 
+/// The running dumpcap's pid (0: none), for the signal handler and the watchdog, which end the
+/// process without unwinding and so without `Drop`.
+static RUNNING: AtomicI32 = AtomicI32::new(0);
+
+/// Kills the running dumpcap, if any, from any thread.
+pub fn kill_running() {
+    let pid = RUNNING.swap(0, Ordering::SeqCst);
+    if pid > 0 {
+        let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+    }
+}
+
 /// Whether dumpcap exists on PATH (without running anything).
 pub fn dumpcap_path() -> Option<PathBuf> {
     let path = std::env::var_os("PATH")?;
@@ -72,7 +85,7 @@ pub fn dumpcap_path() -> Option<PathBuf> {
 
 /// How long dumpcap may live at most, whatever happens to the harness: its own autostop, so even
 /// a harness killed with SIGKILL leaves no capture running for long.
-const DUMPCAP_MAX_SECONDS: u32 = 120;
+const DUMPCAP_MAX_SECONDS: u32 = 60;
 const START_TIMEOUT: Duration = Duration::from_secs(10);
 const STOP_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -93,6 +106,7 @@ impl Dumpcap {
             .stderr(Stdio::piped())
             .spawn()
             .map_err(|e| CaptureFailure::Failed(format!("cannot start dumpcap: {e}")))?;
+        RUNNING.store(child.id() as i32, Ordering::SeqCst);
         let progress = Arc::new(Mutex::new(Progress::default()));
         let stderr = child.stderr.take().expect("stderr is piped");
         let shared = Arc::clone(&progress);
@@ -185,6 +199,7 @@ impl Dumpcap {
             thread::sleep(Duration::from_millis(20));
         }
         let mut child = self.child.take().expect("dumpcap not yet stopped");
+        RUNNING.store(0, Ordering::SeqCst);
         if child.try_wait().ok().flatten().is_none() {
             let _ = kill(Pid::from_raw(child.id() as i32), Signal::SIGINT);
         }
@@ -227,6 +242,7 @@ impl Dumpcap {
 
     fn kill_now(&mut self) {
         if let Some(mut child) = self.child.take() {
+            RUNNING.store(0, Ordering::SeqCst);
             let _ = child.kill();
             let _ = child.wait();
         }

@@ -78,8 +78,38 @@ enum Side {
     Server,
 }
 
+/// However long a run may take at most: each scenario is done in a few seconds, and every
+/// socket call and wait has its own timeout well below this.
+const SCENARIO_LIMIT: Duration = Duration::from_secs(60);
+
+/// Ends the process (and the capture) on SIGINT/SIGTERM/SIGHUP, and when the run overstays its
+/// limit: dumpcap must never outlive the harness.
+fn guard(limit: Duration) {
+    if let Ok(mut signals) = signal_hook::iterator::Signals::new([
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGHUP,
+    ]) {
+        std::thread::spawn(move || {
+            if let Some(sig) = signals.forever().next() {
+                capture::kill_running();
+                eprintln!("tcplife-harness: interrupted (signal {sig}); capture stopped");
+                std::process::exit(128 + sig);
+            }
+        });
+    }
+    std::thread::spawn(move || {
+        std::thread::sleep(limit);
+        capture::kill_running();
+        eprintln!("tcplife-harness: error: the run took longer than {limit:?}; capture stopped");
+        std::process::exit(2);
+    });
+}
+
 fn main() -> ExitCode {
     let args = Args::parse();
+    let scenarios = parse_scenarios(&args.scenario).map_or(1, |s| s.len()) as u32;
+    guard(SCENARIO_LIMIT * scenarios);
     match run(&args) {
         Ok(true) => ExitCode::SUCCESS,
         Ok(false) => ExitCode::from(1),

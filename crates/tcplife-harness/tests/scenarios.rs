@@ -506,3 +506,70 @@ fn tshark_with_the_plugin_agrees_with_the_engine_on_every_scenario() {
         text(&out)
     );
 }
+
+/// Processes (other than this test) whose command line mentions `needle`: given the harness's
+/// output folder, that is only ever the dumpcap it started.
+fn processes_mentioning(needle: &Path) -> Vec<String> {
+    let needle = needle.to_string_lossy().to_string();
+    let me = std::process::id().to_string();
+    let mut found = Vec::new();
+    for entry in fs::read_dir("/proc").unwrap().flatten() {
+        let pid = entry.file_name().to_string_lossy().to_string();
+        if pid == me || !pid.chars().all(|c| c.is_ascii_digit()) {
+            continue;
+        }
+        if let Ok(cmd) = fs::read(entry.path().join("cmdline")) {
+            let cmd = String::from_utf8_lossy(&cmd).replace('\0', " ");
+            if cmd.contains(&needle) {
+                found.push(format!("{pid}: {cmd}"));
+            }
+        }
+    }
+    found
+}
+
+#[test]
+fn a_finished_run_leaves_no_process_behind() {
+    let dir = run_scenario("client-closes");
+    assert_eq!(processes_mentioning(&dir), Vec::<String>::new());
+}
+
+#[test]
+fn an_interrupted_run_stops_its_capture() {
+    require_dumpcap();
+    let dir = out_dir("interrupted");
+    let child = Command::new(HARNESS)
+        .args(["--scenario", "all", "--port", "0", "--quiet", "--out"])
+        .arg(&dir)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Wait until the first capture runs, then interrupt the harness the way `timeout` or a
+    // service manager would.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while processes_mentioning(&dir).is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert!(
+        !processes_mentioning(&dir).is_empty(),
+        "dumpcap never started"
+    );
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(128 + 15), "{}", text(&out));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("interrupted"),
+        "{}",
+        text(&out)
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    while !processes_mentioning(&dir).is_empty() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(processes_mentioning(&dir), Vec::<String>::new());
+}
