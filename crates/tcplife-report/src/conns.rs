@@ -75,6 +75,8 @@ pub struct ConnWriter<W: Write> {
     table: Table,
     started: bool,
     file: Option<String>,
+    /// Each row is built here and handed to `out` whole.
+    line: Vec<u8>,
 }
 
 impl<W: Write> ConnWriter<W> {
@@ -87,6 +89,7 @@ impl<W: Write> ConnWriter<W> {
             table: Table::new(TABLE_COLUMNS),
             started: false,
             file: None,
+            line: Vec::with_capacity(512),
         }
     }
 
@@ -114,8 +117,16 @@ impl<W: Write> ConnWriter<W> {
                 let cells = table_cells(c);
                 self.table.row(&mut self.out, cells)
             }
-            ConnFormat::Zeek => zeek_row(&mut self.out, c),
-            ConnFormat::Json => json_row(&mut self.out, c, self.file.as_deref()),
+            ConnFormat::Zeek | ConnFormat::Json => {
+                let line = &mut self.line;
+                line.clear();
+                if self.format == ConnFormat::Zeek {
+                    zeek_row(line, c)?;
+                } else {
+                    json_row(line, c, self.file.as_deref())?;
+                }
+                self.out.write_all(line)
+            }
         }
     }
 
@@ -172,13 +183,20 @@ fn unix_secs(t: SystemTime) -> i64 {
     }
 }
 
+/// Written piece by piece rather than with `write!`: a SYN flood makes this a per-packet path.
 fn zeek_row(out: &mut impl Write, c: &ConnSummary) -> io::Result<()> {
     secs6(out, c.ts_ns)?;
-    write!(
-        out,
-        "\t{}\t{}\t{}\t{}\t{}\ttcp\t-\t",
-        c.uid, c.orig_h, c.orig_p, c.resp_h, c.resp_p
-    )?;
+    out.write_all(b"\t")?;
+    out.write_all(c.uid.as_bytes())?;
+    out.write_all(b"\t")?;
+    num::ip(out, c.orig_h)?;
+    out.write_all(b"\t")?;
+    num::u64(out, u64::from(c.orig_p))?;
+    out.write_all(b"\t")?;
+    num::ip(out, c.resp_h)?;
+    out.write_all(b"\t")?;
+    num::u64(out, u64::from(c.resp_p))?;
+    out.write_all(b"\ttcp\t-\t")?;
     // Zeek sets duration and the byte counts only when the duration is positive.
     if c.duration_ns > 0 {
         secs6(out, c.duration_ns as i64)?;
@@ -189,7 +207,9 @@ fn zeek_row(out: &mut impl Write, c: &ConnSummary) -> io::Result<()> {
     } else {
         out.write_all(b"-\t-\t-")?;
     }
-    write!(out, "\t{}\t-\t-\t", c.conn_state.as_str())?;
+    out.write_all(b"\t")?;
+    out.write_all(c.conn_state.as_str().as_bytes())?;
+    out.write_all(b"\t-\t-\t")?;
     num::u64(out, c.missed_bytes)?;
     out.write_all(b"\t")?;
     // Zeek leaves an empty history unset.
@@ -204,14 +224,16 @@ fn zeek_row(out: &mut impl Write, c: &ConnSummary) -> io::Result<()> {
     }
     out.write_all(b"\t-\t")?;
     num::u64(out, c.conn_id)?;
-    write!(
-        out,
-        "\t{}\t{}\t{}\t{}\t",
+    for s in [
         c.ending.as_str(),
         c.first_closer.map_or("-", |r| r.as_str()),
         c.client_state.as_str(),
-        c.server_state.as_str()
-    )?;
+        c.server_state.as_str(),
+    ] {
+        out.write_all(b"\t")?;
+        out.write_all(s.as_bytes())?;
+    }
+    out.write_all(b"\t")?;
     match c.handshake_rtt_ns {
         Some(ns) => secs6(out, ns as i64)?,
         None => out.write_all(b"-")?,
