@@ -246,67 +246,64 @@ fn json_row(out: &mut impl Write, c: &ConnSummary, file: Option<&str>) -> io::Re
     secs6(out, c.ts_ns)?;
     out.write_all(b",\"uid\":")?;
     json_str(out, &c.uid)?;
-    write!(
-        out,
-        ",\"id.orig_h\":\"{}\",\"id.orig_p\":{},\"id.resp_h\":\"{}\",\"id.resp_p\":{},\"proto\":\"tcp\",\"duration\":",
-        c.orig_h, c.orig_p, c.resp_h, c.resp_p
-    )?;
+    out.write_all(b",\"id.orig_h\":\"")?;
+    num::ip(out, c.orig_h)?;
+    out.write_all(b"\",\"id.orig_p\":")?;
+    num::u64(out, u64::from(c.orig_p))?;
+    out.write_all(b",\"id.resp_h\":\"")?;
+    num::ip(out, c.resp_h)?;
+    out.write_all(b"\",\"id.resp_p\":")?;
+    num::u64(out, u64::from(c.resp_p))?;
+    out.write_all(b",\"proto\":\"tcp\",\"duration\":")?;
     secs6(out, c.duration_ns as i64)?;
-    let counts = [("orig_bytes", c.orig_bytes), ("resp_bytes", c.resp_bytes)];
-    for (k, v) in counts {
-        write!(out, ",\"{k}\":")?;
-        num::u64(out, v)?;
-    }
-    write!(
-        out,
-        ",\"conn_state\":\"{}\",\"missed_bytes\":",
-        c.conn_state.as_str()
-    )?;
-    num::u64(out, c.missed_bytes)?;
+    json_count(out, "orig_bytes", c.orig_bytes)?;
+    json_count(out, "resp_bytes", c.resp_bytes)?;
+    json_text(out, "conn_state", c.conn_state.as_str())?;
+    json_count(out, "missed_bytes", c.missed_bytes)?;
     out.write_all(b",\"history\":")?;
     json_str(out, &c.history)?;
-    let counts = [
-        ("orig_pkts", c.orig_pkts),
-        ("orig_ip_bytes", c.orig_ip_bytes),
-        ("resp_pkts", c.resp_pkts),
-        ("resp_ip_bytes", c.resp_ip_bytes),
-        ("tcplife_conn_id", c.conn_id),
-    ];
-    for (k, v) in counts {
-        write!(out, ",\"{k}\":")?;
-        num::u64(out, v)?;
-    }
-    write!(
-        out,
-        ",\"tcplife_ending\":\"{}\",\"tcplife_first_closer\":",
-        c.ending.as_str()
-    )?;
+    json_count(out, "orig_pkts", c.orig_pkts)?;
+    json_count(out, "orig_ip_bytes", c.orig_ip_bytes)?;
+    json_count(out, "resp_pkts", c.resp_pkts)?;
+    json_count(out, "resp_ip_bytes", c.resp_ip_bytes)?;
+    json_count(out, "tcplife_conn_id", c.conn_id)?;
+    json_text(out, "tcplife_ending", c.ending.as_str())?;
     match c.first_closer {
-        Some(r) => write!(out, "\"{}\"", r.as_str())?,
-        None => out.write_all(b"null")?,
+        Some(r) => json_text(out, "tcplife_first_closer", r.as_str())?,
+        None => out.write_all(b",\"tcplife_first_closer\":null")?,
     }
-    write!(
-        out,
-        ",\"tcplife_client_state\":\"{}\",\"tcplife_server_state\":\"{}\",\"tcplife_handshake_rtt\":",
-        c.client_state.as_str(),
-        c.server_state.as_str()
-    )?;
+    json_text(out, "tcplife_client_state", c.client_state.as_str())?;
+    json_text(out, "tcplife_server_state", c.server_state.as_str())?;
+    out.write_all(b",\"tcplife_handshake_rtt\":")?;
     match c.handshake_rtt_ns {
         Some(ns) => secs6(out, ns as i64)?,
         None => out.write_all(b"null")?,
     }
-    write!(
-        out,
-        ",\"tcplife_first_frame\":{},\"tcplife_last_frame\":{},\"tcplife_end_reason\":\"{}\"",
-        c.first_frame,
-        c.last_frame,
-        end_reason_str(c.end_reason)
-    )?;
+    json_count(out, "tcplife_first_frame", c.first_frame)?;
+    json_count(out, "tcplife_last_frame", c.last_frame)?;
+    json_text(out, "tcplife_end_reason", end_reason_str(c.end_reason))?;
     if let Some(f) = file {
         out.write_all(b",\"tcplife_file\":")?;
         json_str(out, f)?;
     }
     out.write_all(b"}\n")
+}
+
+/// `,"key":n`.
+fn json_count(out: &mut impl Write, key: &str, n: u64) -> io::Result<()> {
+    out.write_all(b",\"")?;
+    out.write_all(key.as_bytes())?;
+    out.write_all(b"\":")?;
+    num::u64(out, n)
+}
+
+/// `,"key":"value"` for the engine's fixed words (no escaping needed).
+fn json_text(out: &mut impl Write, key: &str, value: &str) -> io::Result<()> {
+    out.write_all(b",\"")?;
+    out.write_all(key.as_bytes())?;
+    out.write_all(b"\":\"")?;
+    out.write_all(value.as_bytes())?;
+    out.write_all(b"\"")
 }
 
 fn table_cells(c: &ConnSummary) -> Vec<String> {
