@@ -130,8 +130,10 @@ impl InputEnd {
             return false;
         }
         if self.segments == 0 && !self.unsupported.is_empty() {
-            let mut codes: Vec<String> = self.unsupported.iter().map(u32::to_string).collect();
+            let mut codes = self.unsupported.clone();
+            codes.sort_unstable();
             codes.dedup();
+            let codes: Vec<String> = codes.iter().map(u32::to_string).collect();
             eprintln!(
                 "tcplife: {name}: unsupported link type {} (tcplife reads Ethernet, Linux cooked v1/v2, raw IPv4/IPv6 and BSD loopback captures)",
                 codes.join(", ")
