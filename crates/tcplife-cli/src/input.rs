@@ -1,6 +1,6 @@
 //! Reading one capture through the engine, and saying on stderr what went wrong with it.
 
-use std::io;
+use std::io::{self, IsTerminal};
 use std::path::Path;
 
 use tcplife_capture::{open_path, CaptureError, SkipReason};
@@ -54,6 +54,11 @@ where
         stopped_early: false,
         opened: false,
     };
+    // Waiting for a capture to be typed in is never what was meant.
+    if path.as_os_str() == "-" && io::stdin().is_terminal() {
+        end.error = Some("standard input is a terminal; pipe a capture in".to_string());
+        return Ok(end);
+    }
     let mut reader = match open_path(path) {
         Ok(r) => r,
         Err(e) => {
