@@ -398,7 +398,7 @@ fn established(s: &mut Script<'_>, truth: &mut Truth, fate: Fate) {
     let retransmit = s.rng.chance(10);
     let zero_window = s.rng.chance(6);
     let keepalive = s.rng.chance(5) || (fate == Fate::NeverClosed && s.rng.chance(30));
-    let rounds = s.rng.range(1, 3);
+    let rounds = s.rng.range(1, 2);
     let retrans_round = s.rng.range(1, rounds);
     let zw_round = s.rng.range(1, rounds);
     for round in 1..=rounds {
@@ -406,7 +406,7 @@ fn established(s: &mut Script<'_>, truth: &mut Truth, fate: Fate) {
         s.wait(think);
         let req = s.rng.range(20, 900) as u16;
         s.send(true, PSH | ACK, req);
-        let segs = s.rng.range(1, 4);
+        let segs = s.rng.range(1, 3);
         s.wait(rtt + 50_000);
         for k in 1..=segs {
             let len = if k == segs {
