@@ -193,26 +193,36 @@ int shim_tree_wants(proto_tree *tree, int proto)
 }
 
 proto_item *shim_add_protocol(proto_tree *tree, int proto, tvbuff_t *tvb, int start, int len,
-                              const char *text, size_t text_len)
+                              int ett, const char *const *parts, size_t nparts,
+                              proto_tree **subtree)
 {
     proto_item *volatile item = NULL;
+    *subtree = NULL;
     if (pending_code)
         return NULL;
     SHIM_GUARDED({
-        item = proto_tree_add_item(tree, proto, tvb, start, len, ENC_NA);
-        if (text_len > 0)
-            proto_item_append_text(item, ": %.*s", (int)text_len, text);
+        /* Joined here rather than with a format per part: one label write per packet. */
+        char label[ITEM_LABEL_LENGTH];
+        size_t used = (size_t)g_snprintf(label, sizeof label, "%s: ", proto_get_protocol_name(proto));
+        for (size_t i = 0; i < nparts && used < sizeof label; i++)
+            used += g_strlcpy(label + used, parts[i], sizeof label - used);
+        item = proto_tree_add_protocol_format(tree, proto, tvb, start, len, "%s", label);
+        *subtree = proto_item_add_subtree(item, ett);
     });
     return pending_code ? NULL : item;
 }
 
-proto_tree *shim_add_subtree(proto_item *item, int ett)
+int shim_add_generated_strings(proto_tree *tree, tvbuff_t *tvb, const shim_str_item *items,
+                               size_t n)
 {
-    proto_tree *volatile sub = NULL;
     if (pending_code)
-        return NULL;
-    SHIM_GUARDED(sub = proto_item_add_subtree(item, ett));
-    return pending_code ? NULL : sub;
+        return -1;
+    SHIM_GUARDED({
+        for (size_t i = 0; i < n; i++)
+            proto_item_set_generated(
+                proto_tree_add_string(tree, items[i].hf, tvb, 0, 0, items[i].value));
+    });
+    return pending_code ? -1 : 0;
 }
 
 proto_item *shim_add_string(packet_info *pinfo, proto_tree *tree, int hf, tvbuff_t *tvb,
@@ -270,11 +280,11 @@ int shim_add_expert(packet_info *pinfo, proto_item *item, expert_field *ei)
     return pending_code ? -1 : 0;
 }
 
-int shim_col_append_info(packet_info *pinfo, const char *text, size_t text_len)
+int shim_col_append_info(packet_info *pinfo, const char *text)
 {
     if (pending_code)
         return -1;
-    SHIM_GUARDED(col_append_str(pinfo->cinfo, COL_INFO, wmem_strndup(pinfo->pool, text, text_len)));
+    SHIM_GUARDED(col_append_str(pinfo->cinfo, COL_INFO, text));
     return pending_code ? -1 : 0;
 }
 

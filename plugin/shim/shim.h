@@ -58,9 +58,17 @@ const uint8_t *shim_tvb_bytes(tvbuff_t *tvb, int offset, int *len);
 void *shim_get_frame_data(packet_info *pinfo, int proto);
 void shim_set_frame_data(packet_info *pinfo, int proto, void *value);
 int shim_tree_wants(proto_tree *tree, int proto);
+/* The protocol's item, labelled "<protocol name>: " and the parts joined, and its subtree. */
 proto_item *shim_add_protocol(proto_tree *tree, int proto, tvbuff_t *tvb, int start, int len,
-                              const char *text, size_t text_len);
-proto_tree *shim_add_subtree(proto_item *item, int ett);
+                              int ett, const char *const *parts, size_t nparts,
+                              proto_tree **subtree);
+typedef struct shim_str_item {
+    int hf;
+    const char *value; /* NUL-terminated; Wireshark copies it */
+} shim_str_item;
+/* Several generated (computed, not from packet bytes) string items under one TRY. */
+int shim_add_generated_strings(proto_tree *tree, tvbuff_t *tvb, const shim_str_item *items,
+                               size_t n);
 proto_item *shim_add_string(packet_info *pinfo, proto_tree *tree, int hf, tvbuff_t *tvb,
                             int start, int len, const char *value, size_t value_len,
                             int generated);
@@ -69,7 +77,7 @@ proto_item *shim_add_uint64(proto_tree *tree, int hf, tvbuff_t *tvb, int start, 
 proto_item *shim_add_reltime(proto_tree *tree, int hf, tvbuff_t *tvb, int start, int len,
                              int64_t secs, int32_t nsecs, int generated);
 int shim_add_expert(packet_info *pinfo, proto_item *item, expert_field *ei);
-int shim_col_append_info(packet_info *pinfo, const char *text, size_t text_len);
+int shim_col_append_info(packet_info *pinfo, const char *text);
 int shim_col_set_protocol(packet_info *pinfo, const char *text);
 int shim_col_set_info(packet_info *pinfo, const char *text, size_t text_len);
 

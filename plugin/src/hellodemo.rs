@@ -4,7 +4,7 @@
 
 use std::sync::OnceLock;
 
-use crate::ffi::{Dissector, Field, FieldKind, Handle, Packet, Protocol, Subtree, Thrown};
+use crate::ffi::{CText, Dissector, Field, FieldKind, Handle, Packet, Protocol, Subtree, Thrown};
 
 pub const PORT: u16 = 42181;
 
@@ -65,23 +65,33 @@ impl Dissector for HelloDemo {
             .position(|&b| b == b'\r' || b == b'\n')
             .unwrap_or(bytes.len());
         let text = String::from_utf8_lossy(&bytes[..line_len]);
-        let (field, label) = if from_server {
-            (ids.greeting, "Greeting")
+        let field = if from_server {
+            ids.greeting
         } else {
-            (ids.message, "Message")
+            ids.message
         };
+        let label = label_text(from_server);
         pkt.set_protocol_column(c"HelloDemo")?;
         pkt.set_info(&format!("{label}: \"{text}\""))?;
         if let Some(tree) = pkt.tree(ids.proto) {
-            let (_, sub) = tree.add_protocol(
-                ids.proto,
-                ids.ett,
-                0,
-                bytes.len(),
-                &format!("{label} \"{text}\""),
-            )?;
+            let mut label = CText::<160>::default();
+            label
+                .push(label_text(from_server))
+                .push(" \"")
+                .push(&text)
+                .push("\"");
+            let (_, sub) =
+                tree.add_protocol(ids.proto, ids.ett, 0, bytes.len(), &[label.as_cstr()])?;
             sub.add_str_at(field, 0, line_len, &text)?;
         }
         Ok(bytes.len())
+    }
+}
+
+fn label_text(from_server: bool) -> &'static str {
+    if from_server {
+        "Greeting"
+    } else {
+        "Message"
     }
 }

@@ -8,14 +8,18 @@
 //! Wireshark's per-frame data, so later passes (tshark -2, GUI clicks in any order) show what
 //! the first pass computed.
 
+use std::ffi::{CStr, CString};
+use std::fmt::Write as _;
 use std::num::NonZeroUsize;
 use std::sync::{Mutex, OnceLock};
 
 use tcplife_capture::slice_frame;
-use tcplife_engine::{Annotation, Config, ConnState, Ending, Notes, Phase, Tracker};
+use tcplife_engine::{
+    Annotation, Config, ConnState, Ending, Event, Notes, Phase, Role, TcpState, Tracker,
+};
 
 use crate::ffi::{
-    on_file_closed, on_new_file, BoolPref, Dissector, Expert, ExpertGroup, Field, FieldKind,
+    on_file_closed, on_new_file, BoolPref, CText, Dissector, Expert, ExpertGroup, Field, FieldKind,
     Packet, Protocol, Severity, Subtree, Thrown,
 };
 
@@ -324,39 +328,88 @@ impl Dissector for Lifecycle {
     }
 }
 
+/// The engine's names as C strings, made once: building them per packet would cost more than
+/// the engine does.
+struct Names {
+    role: Vec<CString>,
+    event: Vec<CString>,
+    phase: Vec<CString>,
+    tcp_state: Vec<CString>,
+    conn_state: Vec<CString>,
+}
+
+fn c_names<T: Copy>(all: &[T], name: impl Fn(T) -> &'static str) -> Vec<CString> {
+    all.iter()
+        .map(|&v| CString::new(name(v)).unwrap_or_default())
+        .collect()
+}
+
+impl Names {
+    fn new() -> Self {
+        Names {
+            role: c_names(&[Role::Client, Role::Server], Role::as_str),
+            event: c_names(&Event::ALL, Event::as_str),
+            phase: c_names(&Phase::ALL, Phase::as_str),
+            tcp_state: c_names(&TcpState::ALL, TcpState::as_str),
+            conn_state: c_names(&ConnState::ALL, ConnState::as_str),
+        }
+    }
+}
+
+fn pick<'n, T: PartialEq>(all: &[T], names: &'n [CString], v: T) -> &'n CStr {
+    all.iter()
+        .position(|x| *x == v)
+        .and_then(|i| names.get(i))
+        .map_or(c"", |c| c.as_c_str())
+}
+
+static NAMES: OnceLock<Names> = OnceLock::new();
+
 fn show(pkt: &mut Packet<'_>, ids: &Ids, a: &Annotation, extra: Notes) -> Result<(), Thrown> {
-    let step = a.step.to_string();
+    let names = NAMES.get_or_init(Names::new);
+    let role = pick(&[Role::Client, Role::Server], &names.role, a.role);
+    let event = pick(&Event::ALL, &names.event, a.event);
+    let phase = pick(&Phase::ALL, &names.phase, a.phase);
+    let mut step = CText::<16>::default();
+    let _ = write!(step, "{}", a.step);
+    let has_step = !step.is_empty();
+    let step = step.as_cstr();
     let mut proto_item = None;
     if let Some(tree) = pkt.tree(ids.proto) {
-        let summary = if step.is_empty() {
-            format!(
-                "{} {}, {}",
-                a.role.as_str(),
-                a.event.as_str(),
-                a.phase.as_str()
-            )
-        } else {
-            format!(
-                "{} {}, {} {}",
-                a.role.as_str(),
-                a.event.as_str(),
-                a.phase.as_str(),
-                step
-            )
-        };
-        let (item, sub) = tree.add_protocol(ids.proto, ids.ett, 0, 0, &summary)?;
+        let sep = if has_step { c" " } else { c"" };
+        let (item, sub) = tree.add_protocol(
+            ids.proto,
+            ids.ett,
+            0,
+            0,
+            &[role, c" ", event, c", ", phase, sep, step],
+        )?;
         proto_item = Some(item);
         sub.add_generated_u64(ids.conn, a.conn_id)?;
-        sub.add_generated_str(ids.role, a.role.as_str())?;
-        sub.add_generated_str(ids.event, a.event.as_str())?;
-        sub.add_generated_str(ids.phase, a.phase.as_str())?;
-        if !step.is_empty() {
-            sub.add_generated_str(ids.step, &step)?;
+        let mut history = CText::<128>::default();
+        history.push(&a.history);
+        let history = history.as_cstr();
+        let client = pick(&TcpState::ALL, &names.tcp_state, a.client_state);
+        let server = pick(&TcpState::ALL, &names.tcp_state, a.server_state);
+        let conn_state = pick(&ConnState::ALL, &names.conn_state, a.conn_state);
+        let items = [
+            (ids.role, role),
+            (ids.event, event),
+            (ids.phase, phase),
+            (ids.step, step),
+            (ids.client_state, client),
+            (ids.server_state, server),
+            (ids.conn_state, conn_state),
+            (ids.history, history),
+        ];
+        // No step item at all when there is no step, so `tcplife.step` filters and columns stay
+        // empty rather than matching "".
+        if has_step {
+            sub.add_generated_strs(&items)?;
+        } else {
+            sub.add_generated_strs(&[items[0], items[1], items[2]])?;
+            sub.add_generated_strs(&items[4..])?;
         }
-        sub.add_generated_str(ids.client_state, a.client_state.as_str())?;
-        sub.add_generated_str(ids.server_state, a.server_state.as_str())?;
-        sub.add_generated_str(ids.conn_state, a.conn_state.as_str())?;
-        sub.add_generated_str(ids.history, &a.history)?;
         if let Some(ns) = a.handshake_rtt_ns {
             sub.add_generated_duration_ns(ids.handshake_rtt, ns)?;
         }
@@ -370,12 +423,13 @@ fn show(pkt: &mut Packet<'_>, ids: &Ids, a: &Annotation, extra: Notes) -> Result
         }
     }
     if pkt.frame().has_columns && ids.info_tag.get() {
-        let tag = if step.is_empty() {
-            format!(" [{}]", a.phase.as_str())
-        } else {
-            format!(" [{} {}]", a.phase.as_str(), step)
-        };
-        pkt.append_info(&tag)?;
+        let mut tag = CText::<40>::default();
+        tag.push(" [").push(a.phase.as_str());
+        if has_step {
+            let _ = write!(tag, " {}", a.step);
+        }
+        tag.push("]");
+        pkt.append_info(tag.as_cstr())?;
     }
     Ok(())
 }

@@ -369,14 +369,12 @@ impl<'a> Packet<'a> {
     }
 
     /// Appends text to the Info column (no-op when columns are not wanted).
-    pub fn append_info(&mut self, text: &str) -> Result<(), Thrown> {
+    pub fn append_info(&mut self, text: &CStr) -> Result<(), Thrown> {
         if !self.frame.has_columns {
             return Ok(());
         }
-        // SAFETY: the shim copies the bytes into packet-scoped memory.
-        thrown_if(
-            unsafe { sys::shim_col_append_info(self.pinfo, text.as_ptr().cast(), text.len()) } != 0,
-        )
+        // SAFETY: Wireshark copies the string.
+        thrown_if(unsafe { sys::shim_col_append_info(self.pinfo, text.as_ptr()) } != 0)
     }
 
     /// Replaces the Info column.
@@ -422,16 +420,23 @@ fn item<'a>(p: *mut sys::proto_item) -> Result<Item<'a>, Thrown> {
 }
 
 impl<'a> Tree<'a> {
-    /// Adds the protocol's own item, `text` after its name, and opens its subtree.
+    /// Adds the protocol's own item, labelled with its name and `parts` joined, and opens its
+    /// subtree.
     pub fn add_protocol(
         &self,
         proto: Protocol,
         subtree: Subtree,
         start: usize,
         len: usize,
-        text: &str,
+        parts: &[&CStr],
     ) -> Result<(Item<'a>, Tree<'a>), Thrown> {
-        // SAFETY: live tree/tvb; the shim catches exceptions.
+        let mut ptrs = [std::ptr::null::<std::ffi::c_char>(); 16];
+        let n = parts.len().min(ptrs.len());
+        for (p, part) in ptrs.iter_mut().zip(parts) {
+            *p = part.as_ptr();
+        }
+        let mut sub = std::ptr::null_mut();
+        // SAFETY: live tree/tvb; `n` valid NUL-terminated parts; the shim catches exceptions.
         let it = item(unsafe {
             sys::shim_add_protocol(
                 self.tree,
@@ -439,16 +444,35 @@ impl<'a> Tree<'a> {
                 self.tvb,
                 start as c_int,
                 len as c_int,
-                text.as_ptr().cast(),
-                text.len(),
+                subtree.0,
+                ptrs.as_ptr(),
+                n,
+                &mut sub,
             )
         })?;
-        // SAFETY: as above.
-        let sub = unsafe { sys::shim_add_subtree(it.0, subtree.0) };
         if sub.is_null() {
             return Err(Thrown);
         }
         Ok((it, Tree { tree: sub, ..*self }))
+    }
+
+    /// Several computed strings at once (cheaper than one call each: one exception frame).
+    pub fn add_generated_strs(&self, items: &[(Field, &CStr)]) -> Result<(), Thrown> {
+        let mut raw = [sys::shim_str_item {
+            hf: -1,
+            value: std::ptr::null(),
+        }; 16];
+        let n = items.len().min(raw.len());
+        for (r, (field, value)) in raw.iter_mut().zip(items) {
+            *r = sys::shim_str_item {
+                hf: field.0,
+                value: value.as_ptr(),
+            };
+        }
+        // SAFETY: `n` items with NUL-terminated values that outlive the call (Wireshark copies).
+        thrown_if(
+            unsafe { sys::shim_add_generated_strings(self.tree, self.tvb, raw.as_ptr(), n) } != 0,
+        )
     }
 
     /// A string computed by the dissector (shown as generated, not tied to packet bytes).
@@ -549,4 +573,52 @@ pub(super) unsafe extern "C" fn rust_dissect(
             Err(Thrown) => 0,
         }
     })
+}
+
+/// A NUL-terminated string built on the stack, for labels and column text: no allocation per
+/// packet. Text beyond the capacity is cut (at a character boundary).
+pub struct CText<const N: usize> {
+    buf: [u8; N],
+    len: usize,
+}
+
+impl<const N: usize> Default for CText<N> {
+    fn default() -> Self {
+        CText {
+            buf: [0; N],
+            len: 0,
+        }
+    }
+}
+
+impl<const N: usize> CText<N> {
+    pub fn push(&mut self, s: &str) -> &mut Self {
+        let room = N.saturating_sub(1 + self.len);
+        let mut take = s.len().min(room);
+        while !s.is_char_boundary(take) {
+            take -= 1;
+        }
+        // NUL bytes would end the C string early; the engine never produces them.
+        let bytes = &s.as_bytes()[..take];
+        let bytes = &bytes[..bytes.iter().position(|&b| b == 0).unwrap_or(bytes.len())];
+        self.buf[self.len..self.len + bytes.len()].copy_from_slice(bytes);
+        self.len += bytes.len();
+        self
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    pub fn as_cstr(&mut self) -> &CStr {
+        self.buf[self.len] = 0;
+        CStr::from_bytes_with_nul(&self.buf[..=self.len]).unwrap_or_default()
+    }
+}
+
+impl<const N: usize> std::fmt::Write for CText<N> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        self.push(s);
+        Ok(())
+    }
 }
