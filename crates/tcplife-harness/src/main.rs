@@ -60,7 +60,7 @@ struct Args {
     /// change.
     #[arg(long)]
     reanalyse: bool,
-    /// Print only the checks and the final table (no ladders, no packet tables).
+    /// Print no ladders or tables, and of the checks only the failed ones.
     #[arg(long)]
     quiet: bool,
     /// Print the ladders, tables and tshark view only for these scenarios (comma-separated).
@@ -225,7 +225,12 @@ fn run(args: &Args) -> Result<bool, String> {
     }
 
     println!(
-        "\n== summary (port {port}, captures in {})",
+        "\n== summary ({}, captures in {})",
+        if args.reanalyse {
+            "re-analysis of earlier captures".to_string()
+        } else {
+            format!("port {port}")
+        },
         args.out.display()
     );
     let mut rows = vec![vec![
@@ -360,7 +365,7 @@ fn analyse_and_check(
             }
         }
     }
-    print_checks(&checks);
+    print_checks(&checks, args.quiet);
     checks
 }
 
@@ -412,7 +417,16 @@ fn print_views(sc: Scenario, an: &analysis::Analysis) {
     print!("{}", render::conn_table(an));
 }
 
-fn print_checks(checks: &[Check]) {
+fn print_checks(checks: &[Check], quiet: bool) {
+    let failed = checks.iter().filter(|c| !c.ok).count();
+    if quiet {
+        // Only what went wrong, each failure with its connection and frames.
+        println!("{} of {} checks held", checks.len() - failed, checks.len());
+        for c in checks.iter().filter(|c| !c.ok) {
+            println!("  FAIL [{}] {}: {}", c.scope, c.name, c.detail);
+        }
+        return;
+    }
     println!("\nchecks:");
     let conns: std::collections::BTreeSet<&str> = checks
         .iter()
