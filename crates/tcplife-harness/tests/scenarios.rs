@@ -15,14 +15,44 @@ use std::process::{Command, Output};
 
 const HARNESS: &str = env!("CARGO_BIN_EXE_tcplife-harness");
 
-fn out_dir(name: &str) -> PathBuf {
+/// A test's output folder, removed when the test passes and kept for inspection when it fails.
+struct OutDir(PathBuf);
+
+impl std::ops::Deref for OutDir {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<Path> for OutDir {
+    fn as_ref(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl AsRef<std::ffi::OsStr> for OutDir {
+    fn as_ref(&self) -> &std::ffi::OsStr {
+        self.0.as_os_str()
+    }
+}
+
+impl Drop for OutDir {
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = fs::remove_dir_all(&self.0);
+        }
+    }
+}
+
+fn out_dir(name: &str) -> OutDir {
     let dir = std::env::temp_dir().join(format!(
         "tcplife-harness-test-{}-{name}",
         std::process::id()
     ));
     let _ = fs::remove_dir_all(&dir);
     fs::create_dir_all(&dir).unwrap();
-    dir
+    OutDir(dir)
 }
 
 fn harness(args: &[&str]) -> Output {
@@ -50,7 +80,7 @@ fn require_dumpcap() {
 
 /// Runs one scenario on a free port and returns its output directory, failing with the whole
 /// harness output when any check failed.
-fn run_scenario(name: &str) -> PathBuf {
+fn run_scenario(name: &str) -> OutDir {
     require_dumpcap();
     let dir = out_dir(name);
     let out = harness(&[
@@ -540,7 +570,7 @@ fn an_interrupted_run_stops_its_capture() {
     let dir = out_dir("interrupted");
     let child = Command::new(HARNESS)
         .args(["--scenario", "all", "--port", "0", "--quiet", "--out"])
-        .arg(&dir)
+        .arg(&*dir)
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()
