@@ -493,9 +493,7 @@ fn hello_demo_dissector_names_the_greeting() {
     pkt[34..36].copy_from_slice(&1024u16.to_be_bytes());
     pkt.extend_from_slice(payload);
     let mut file = Vec::new();
-    for v in [0xa1b2c3d4u32] {
-        file.extend_from_slice(&v.to_le_bytes());
-    }
+    file.extend_from_slice(&0xa1b2c3d4u32.to_le_bytes());
     file.extend_from_slice(&2u16.to_le_bytes());
     file.extend_from_slice(&4u16.to_le_bytes());
     file.extend_from_slice(&[0; 8]);
@@ -640,8 +638,7 @@ fn end_of_capture_notes_match_the_cli_endings() {
                 .map(|(id, _)| {
                     let last = tsv
                         .iter()
-                        .filter(|l| l.split('\t').nth(1) == Some(id.as_str()))
-                        .next_back()
+                        .rfind(|l| l.split('\t').nth(1) == Some(id.as_str()))
                         .expect("the connection has packets");
                     (last.split('\t').next().unwrap().to_string(), id.clone())
                 })

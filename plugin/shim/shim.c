@@ -193,20 +193,17 @@ int shim_tree_wants(proto_tree *tree, int proto)
 }
 
 proto_item *shim_add_protocol(proto_tree *tree, int proto, tvbuff_t *tvb, int start, int len,
-                              int ett, const char *const *parts, size_t nparts,
-                              proto_tree **subtree)
+                              int ett, const char *label, proto_tree **subtree)
 {
     proto_item *volatile item = NULL;
     *subtree = NULL;
     if (pending_code)
         return NULL;
     SHIM_GUARDED({
-        /* Joined here rather than with a format per part: one label write per packet. */
-        char label[ITEM_LABEL_LENGTH];
-        size_t used = (size_t)g_snprintf(label, sizeof label, "%s: ", proto_get_protocol_name(proto));
-        for (size_t i = 0; i < nparts && used < sizeof label; i++)
-            used += g_strlcpy(label + used, parts[i], sizeof label - used);
-        item = proto_tree_add_protocol_format(tree, proto, tvb, start, len, "%s", label);
+        if (label)
+            item = proto_tree_add_protocol_format(tree, proto, tvb, start, len, "%s", label);
+        else
+            item = proto_tree_add_item(tree, proto, tvb, start, len, ENC_NA);
         *subtree = proto_item_add_subtree(item, ett);
     });
     return pending_code ? NULL : item;

@@ -58,10 +58,9 @@ const uint8_t *shim_tvb_bytes(tvbuff_t *tvb, int offset, int *len);
 void *shim_get_frame_data(packet_info *pinfo, int proto);
 void shim_set_frame_data(packet_info *pinfo, int proto, void *value);
 int shim_tree_wants(proto_tree *tree, int proto);
-/* The protocol's item, labelled "<protocol name>: " and the parts joined, and its subtree. */
+/* The protocol's item (with `label` as its whole text when not NULL) and its subtree. */
 proto_item *shim_add_protocol(proto_tree *tree, int proto, tvbuff_t *tvb, int start, int len,
-                              int ett, const char *const *parts, size_t nparts,
-                              proto_tree **subtree);
+                              int ett, const char *label, proto_tree **subtree);
 typedef struct shim_str_item {
     int hf;
     const char *value; /* NUL-terminated; Wireshark copies it */

@@ -76,12 +76,13 @@ impl Dissector for HelloDemo {
         if let Some(tree) = pkt.tree(ids.proto) {
             let mut label = CText::<160>::default();
             label
+                .push("Hello Demo, ")
                 .push(label_text(from_server))
                 .push(" \"")
                 .push(&text)
                 .push("\"");
             let (_, sub) =
-                tree.add_protocol(ids.proto, ids.ett, 0, bytes.len(), &[label.as_cstr()])?;
+                tree.add_protocol(ids.proto, ids.ett, 0, bytes.len(), Some(label.as_cstr()))?;
             sub.add_str_at(field, 0, line_len, &text)?;
         }
         Ok(bytes.len())

@@ -376,14 +376,18 @@ fn show(pkt: &mut Packet<'_>, ids: &Ids, a: &Annotation, extra: Notes) -> Result
     let step = step.as_cstr();
     let mut proto_item = None;
     if let Some(tree) = pkt.tree(ids.proto) {
-        let sep = if has_step { c" " } else { c"" };
-        let (item, sub) = tree.add_protocol(
-            ids.proto,
-            ids.ett,
-            0,
-            0,
-            &[role, c" ", event, c", ", phase, sep, step],
-        )?;
+        let mut label = CText::<128>::default();
+        label
+            .push("TCP Lifecycle: ")
+            .push(a.role.as_str())
+            .push(" ")
+            .push(a.event.as_str())
+            .push(", ")
+            .push(a.phase.as_str());
+        if has_step {
+            let _ = write!(label, " {}", a.step);
+        }
+        let (item, sub) = tree.add_protocol(ids.proto, ids.ett, 0, 0, Some(label.as_cstr()))?;
         proto_item = Some(item);
         sub.add_generated_u64(ids.conn, a.conn_id)?;
         let mut history = CText::<128>::default();

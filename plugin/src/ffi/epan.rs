@@ -420,23 +420,18 @@ fn item<'a>(p: *mut sys::proto_item) -> Result<Item<'a>, Thrown> {
 }
 
 impl<'a> Tree<'a> {
-    /// Adds the protocol's own item, labelled with its name and `parts` joined, and opens its
-    /// subtree.
+    /// Adds the protocol's own item and opens its subtree. `label` replaces the item's whole
+    /// text (by convention it starts with the protocol's name); `None` shows just the name.
     pub fn add_protocol(
         &self,
         proto: Protocol,
         subtree: Subtree,
         start: usize,
         len: usize,
-        parts: &[&CStr],
+        label: Option<&CStr>,
     ) -> Result<(Item<'a>, Tree<'a>), Thrown> {
-        let mut ptrs = [std::ptr::null::<std::ffi::c_char>(); 16];
-        let n = parts.len().min(ptrs.len());
-        for (p, part) in ptrs.iter_mut().zip(parts) {
-            *p = part.as_ptr();
-        }
         let mut sub = std::ptr::null_mut();
-        // SAFETY: live tree/tvb; `n` valid NUL-terminated parts; the shim catches exceptions.
+        // SAFETY: live tree/tvb; the label is NUL-terminated; the shim catches exceptions.
         let it = item(unsafe {
             sys::shim_add_protocol(
                 self.tree,
@@ -445,8 +440,7 @@ impl<'a> Tree<'a> {
                 start as c_int,
                 len as c_int,
                 subtree.0,
-                ptrs.as_ptr(),
-                n,
+                label.map_or(std::ptr::null(), CStr::as_ptr),
                 &mut sub,
             )
         })?;
