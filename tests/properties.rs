@@ -455,3 +455,38 @@ fn states_follow_rfc9293_on_sample_captures() {
     }
     assert!(bad.is_empty(), "{}", bad.join("\n"));
 }
+
+// ---------------------------------------------------------------------------------------------
+// Inputs found by fuzzing (scripts/fuzz-smoke.sh).
+
+/// Found by `cargo fuzz run -a capture_reader`: a pcapng Process Information Block (type
+/// 0x80000001) whose length field says 8 makes pcap-parser 0.17.0 compute `length - 12`
+/// (pcapng/block.rs:162): an overflow panic where overflow checks are on (debug builds, tests),
+/// and in release a wrapped length that the reader reports as a cut-off file although the
+/// block is simply corrupt. Expected: an error (or at least no panic), like any corrupt block.
+#[test]
+#[ignore = "pcap-parser 0.17.0 overflows on a pcapng block shorter than 12 bytes; reported to the \
+            lead, the fix belongs in tcplife-capture (reject such lengths) or upstream"]
+fn fuzz_regression_short_pcapng_block() {
+    let mut bytes = Vec::new();
+    // Section header block, little-endian, version 1.0, section length unknown.
+    for w in [0x0a0d_0d0au32, 28, 0x1a2b_3c4d, 1] {
+        bytes.extend_from_slice(&w.to_le_bytes());
+    }
+    bytes.extend_from_slice(&u64::MAX.to_le_bytes());
+    bytes.extend_from_slice(&28u32.to_le_bytes());
+    // Process Information Block claiming 8 bytes, then a few more bytes.
+    for w in [0x8000_0001u32, 8, 8, 0] {
+        bytes.extend_from_slice(&w.to_le_bytes());
+    }
+    let outcome = std::panic::catch_unwind(|| {
+        let mut reader = CaptureReader::new(Cursor::new(bytes)).expect("the header is valid");
+        let errors = (&mut reader).filter(|s| s.is_err()).count();
+        (errors, reader.truncated_tail())
+    });
+    let (errors, truncated) = outcome.expect("no panic on a corrupt pcapng block");
+    assert!(
+        errors == 1 && !truncated,
+        "errors={errors} truncated_tail={truncated}"
+    );
+}
