@@ -426,3 +426,14 @@ pub enum EndReason {
     Closed,
     Reused,
 }
+
+impl EndReason {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            EndReason::EndOfCapture => "end of capture",
+            EndReason::Idle => "idle",
+            EndReason::Closed => "closed",
+            EndReason::Reused => "ports reused",
+        }
+    }
+}

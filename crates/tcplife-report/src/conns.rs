@@ -5,7 +5,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use tcplife_engine::ConnSummary;
 
-use crate::num::{self, end_reason_str, json_str, millis3, secs6, secs6_string, Endpoint};
+use crate::num::{self, json_str, millis3, secs6, secs6_string, Endpoint};
 use crate::table::{Align, Table};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -281,7 +281,7 @@ fn json_row(out: &mut impl Write, c: &ConnSummary, file: Option<&str>) -> io::Re
     }
     json_count(out, "tcplife_first_frame", c.first_frame)?;
     json_count(out, "tcplife_last_frame", c.last_frame)?;
-    json_text(out, "tcplife_end_reason", end_reason_str(c.end_reason))?;
+    json_text(out, "tcplife_end_reason", c.end_reason.as_str())?;
     if let Some(f) = file {
         out.write_all(b",\"tcplife_file\":")?;
         json_str(out, f)?;

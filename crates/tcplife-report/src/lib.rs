@@ -26,7 +26,7 @@ mod table;
 
 pub use conns::{ConnFormat, ConnWriter, ZEEK_FIELDS};
 pub use ladder::LadderWriter;
-pub use num::{end_reason_str, flags_str, zeek_datetime, Endpoint};
+pub use num::{flags_str, zeek_datetime, Endpoint};
 pub use packets::{PacketFormat, PacketWriter, TSV_COLUMNS};
 
 #[cfg(test)]

@@ -5,7 +5,7 @@ use std::io::{self, Write};
 use std::net::IpAddr;
 use std::sync::OnceLock;
 
-use tcplife_engine::{EndReason, Flags};
+use tcplife_engine::Flags;
 
 #[inline]
 pub(crate) fn u64(out: &mut impl Write, n: u64) -> io::Result<()> {
@@ -119,16 +119,6 @@ impl fmt::Display for Endpoint {
             IpAddr::V4(a) => write!(f, "{a}:{}", self.1),
             IpAddr::V6(a) => write!(f, "[{a}]:{}", self.1),
         }
-    }
-}
-
-/// The engine's [`EndReason`] in the words the reports use.
-pub fn end_reason_str(r: EndReason) -> &'static str {
-    match r {
-        EndReason::EndOfCapture => "end of capture",
-        EndReason::Idle => "idle",
-        EndReason::Closed => "closed",
-        EndReason::Reused => "ports reused",
     }
 }
 
