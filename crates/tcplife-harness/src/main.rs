@@ -297,23 +297,12 @@ fn run_scenario(
     let run = scenario::run(sc, port, args.clients);
     // Let the last ACKs of the teardown leave before the capture is closed.
     std::thread::sleep(Duration::from_millis(100));
-    let mut checks = Vec::new();
     let stopped = cap.stop();
     // Unprivileged users (Wireshark in a desktop session, tshark with a plugin) must be able to
     // open the captures that dumpcap, running as root, created 0600.
     set_readable(&file);
-    let push = |checks: &mut Vec<Check>, name, ok, detail: String| {
-        checks.push(Check {
-            scope: "scenario".into(),
-            name,
-            ok,
-            detail,
-        })
-    };
-    match stopped {
-        Ok(stats) => push(
-            &mut checks,
-            "capture complete",
+    let (ok, detail) = match stopped {
+        Ok(stats) => (
             true,
             format!(
                 "{} packets captured, {} dropped, in {}",
@@ -322,8 +311,14 @@ fn run_scenario(
                 file.display()
             ),
         ),
-        Err(e) => push(&mut checks, "capture complete", false, e.to_string()),
-    }
+        Err(e) => (false, e.to_string()),
+    };
+    let checks = vec![Check {
+        scope: "scenario".into(),
+        name: "capture complete",
+        ok,
+        detail,
+    }];
     let checks = analyse_and_check(args, sc, &file, Some(run), tshark, overrides, show, checks);
     Ok(Outcome {
         scenario: sc,
