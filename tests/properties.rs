@@ -465,8 +465,6 @@ fn states_follow_rfc9293_on_sample_captures() {
 /// and in release a wrapped length that the reader reports as a cut-off file although the
 /// block is simply corrupt. Expected: an error (or at least no panic), like any corrupt block.
 #[test]
-#[ignore = "pcap-parser 0.17.0 overflows on a pcapng block shorter than 12 bytes; reported to the \
-            lead, the fix belongs in tcplife-capture (reject such lengths) or upstream"]
 fn fuzz_regression_short_pcapng_block() {
     let mut bytes = Vec::new();
     // Section header block, little-endian, version 1.0, section length unknown.

@@ -348,6 +348,18 @@ impl<R: Read> CaptureReader<R> {
             Inner::Ng(r) => r,
         };
         let st = &mut self.st;
+        if self.format == CaptureFormat::PcapNg && st.section.is_some() {
+            // pcap-parser 0.17 subtracts the 12 header bytes from a block's length unchecked:
+            // a shorter length is corrupt, and must be refused before the parser sees it.
+            if let Some(n) = record_len(self.format, st.big_endian, 0, it.data()) {
+                if n < 12 {
+                    return Step::Fail(corrupt_at(
+                        it.consumed() as u64,
+                        format!("pcapng block claims {n} bytes, less than its own 12-byte frame"),
+                    ));
+                }
+            }
+        }
         let failure = match it.next() {
             Ok((offset, block)) => {
                 let step = st.block(block);
