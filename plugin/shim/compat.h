@@ -19,6 +19,11 @@ typedef bool shim_pref_bool_storage;
 typedef gboolean shim_pref_bool_storage;
 #endif
 
+/* 4.2 added plugin_describe() and the WS_PLUGIN_DESC_* flags it returns. */
+#if SHIM_WS_AT_LEAST(4, 2)
+#include <wsutil/plugins.h>
+#endif
+
 /* 4.4 renamed the g-typed tvb getters (tvb_get_guint8 -> tvb_get_uint8...). The shim only uses
  * tvb_captured_length/tvb_get_ptr, which kept their names, so nothing to map yet. */
 
