@@ -131,6 +131,12 @@ impl ZEndpoint {
         self.last_seq = seq;
         self.seq_wraps = 0;
     }
+    /// Numbering restarts at a SYN.
+    fn restart(&mut self, seq: u32, one_past: u32) {
+        self.init_start(seq);
+        self.init_ack(seq);
+        self.init_last(one_past);
+    }
     fn update_last(&mut self, seq: u32) {
         if seq < self.last_seq {
             self.seq_wraps += 1;
@@ -430,23 +436,19 @@ impl Zeek {
             }
             ZState::SynSent | ZState::SynAckSent => {
                 if flags.syn() && seq != ep.start_seq {
-                    ep.init_start(seq);
-                    ep.init_ack(seq);
-                    ep.init_last(one_past);
+                    ep.restart(seq, one_past);
                 }
             }
             ZState::Established | ZState::Partial => {
                 if flags.syn() {
-                    ep.init_start(seq);
-                    ep.init_ack(seq);
-                    ep.init_last(one_past);
+                    // Guess the connection was not established, and this SYN sets it up.
+                    ep.restart(seq, one_past);
                 }
             }
             ZState::Reset => {
                 if flags.syn() && ep.prev_state == ZState::Inactive {
-                    ep.init_start(seq);
-                    ep.init_ack(seq);
-                    ep.init_last(one_past);
+                    // The RST that numbered this endpoint may have been spoofed: trust the SYN.
+                    ep.restart(seq, one_past);
                 }
             }
             ZState::Closed => {}

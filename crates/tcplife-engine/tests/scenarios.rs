@@ -122,6 +122,17 @@ impl Conv {
     }
 }
 
+/// The lines of `Conv::handshake`, then `rest`.
+fn after_handshake(rest: &[&'static str]) -> Vec<&'static str> {
+    let mut v = vec![
+        "client|SYN|handshake|1/3|SYN-SENT|LISTEN|S0|S",
+        "server|SYN-ACK|handshake|2/3|ESTABLISHED|SYN-RECEIVED|S1|Sh",
+        "client|handshake ACK|handshake|3/3|ESTABLISHED|ESTABLISHED|S1|ShA",
+    ];
+    v.extend_from_slice(rest);
+    v
+}
+
 fn check(conv: &Conv, expected: &[&str]) -> (Vec<ConnSummary>, Vec<Notes>) {
     let (lines, summaries, notes) = conv.run();
     let numbered = |v: &[String]| {
@@ -158,16 +169,13 @@ fn demo_server_closes_first() {
         .s("A", 314, 102, 0);
     let (s, _) = check(
         &c,
-        &[
-            "client|SYN|handshake|1/3|SYN-SENT|LISTEN|S0|S",
-            "server|SYN-ACK|handshake|2/3|ESTABLISHED|SYN-RECEIVED|S1|Sh",
-            "client|handshake ACK|handshake|3/3|ESTABLISHED|ESTABLISHED|S1|ShA",
+        &after_handshake(&[
             "server|data|data transfer||ESTABLISHED|ESTABLISHED|S1|ShAd",
             "client|ACK|data transfer||ESTABLISHED|ESTABLISHED|S1|ShAd",
             "server|FIN|teardown|1/4|ESTABLISHED|FIN-WAIT-1|S3|ShAdf",
             "client|FIN|teardown|2+3/4|LAST-ACK|FIN-WAIT-2|SF|ShAdfF",
             "server|final ACK|teardown|4/4|CLOSED|TIME-WAIT|SF|ShAdfFa",
-        ],
+        ]),
     );
     let s = only(&s);
     assert_eq!(s.conn_state, ConnState::SF);
@@ -195,17 +203,14 @@ fn demo_client_closes_first() {
         .c("A", 102, 314, 0);
     let (s, _) = check(
         &c,
-        &[
-            "client|SYN|handshake|1/3|SYN-SENT|LISTEN|S0|S",
-            "server|SYN-ACK|handshake|2/3|ESTABLISHED|SYN-RECEIVED|S1|Sh",
-            "client|handshake ACK|handshake|3/3|ESTABLISHED|ESTABLISHED|S1|ShA",
+        &after_handshake(&[
             "server|data|data transfer||ESTABLISHED|ESTABLISHED|S1|ShAd",
             "client|ACK|data transfer||ESTABLISHED|ESTABLISHED|S1|ShAd",
             "client|FIN|teardown|1/4|FIN-WAIT-1|ESTABLISHED|S2|ShAdF",
             "server|ACK of FIN|teardown|2/4|FIN-WAIT-2|CLOSE-WAIT|S2|ShAdFa",
             "server|FIN|teardown|3/4|FIN-WAIT-2|LAST-ACK|SF|ShAdFaf",
             "client|final ACK|teardown|4/4|TIME-WAIT|CLOSED|SF|ShAdFaf",
-        ],
+        ]),
     );
     let s = only(&s);
     assert_eq!(s.ending, Ending::ClosedNormally);
@@ -264,13 +269,10 @@ fn abort_by_client() {
     c.handshake().c("P,A", 101, 301, 5).c("R", 106, 0, 0);
     let (s, notes) = check(
         &c,
-        &[
-            "client|SYN|handshake|1/3|SYN-SENT|LISTEN|S0|S",
-            "server|SYN-ACK|handshake|2/3|ESTABLISHED|SYN-RECEIVED|S1|Sh",
-            "client|handshake ACK|handshake|3/3|ESTABLISHED|ESTABLISHED|S1|ShA",
+        &after_handshake(&[
             "client|data|data transfer||ESTABLISHED|ESTABLISHED|S1|ShAD",
             "client|RST|reset||CLOSED|CLOSED|RSTO|ShADR",
-        ],
+        ]),
     );
     assert_eq!(notes[4], Notes::RESET_BY_CLIENT);
     let s = only(&s);
@@ -284,13 +286,10 @@ fn abort_by_server() {
     c.handshake().s("P,A", 301, 101, 12).s("R,A", 313, 101, 0);
     let (s, notes) = check(
         &c,
-        &[
-            "client|SYN|handshake|1/3|SYN-SENT|LISTEN|S0|S",
-            "server|SYN-ACK|handshake|2/3|ESTABLISHED|SYN-RECEIVED|S1|Sh",
-            "client|handshake ACK|handshake|3/3|ESTABLISHED|ESTABLISHED|S1|ShA",
+        &after_handshake(&[
             "server|data|data transfer||ESTABLISHED|ESTABLISHED|S1|ShAd",
             "server|RST|reset||CLOSED|CLOSED|RSTR|ShAdr",
-        ],
+        ]),
     );
     assert_eq!(notes[4], Notes::RESET_BY_SERVER);
     assert_eq!(only(&s).ending, Ending::ResetByServer);
@@ -327,10 +326,7 @@ fn half_close() {
         .c("A", 112, 322, 0);
     let (s, _) = check(
         &c,
-        &[
-            "client|SYN|handshake|1/3|SYN-SENT|LISTEN|S0|S",
-            "server|SYN-ACK|handshake|2/3|ESTABLISHED|SYN-RECEIVED|S1|Sh",
-            "client|handshake ACK|handshake|3/3|ESTABLISHED|ESTABLISHED|S1|ShA",
+        &after_handshake(&[
             "client|data|data transfer||ESTABLISHED|ESTABLISHED|S1|ShAD",
             "client|FIN|teardown|1/4|FIN-WAIT-1|ESTABLISHED|S2|ShADF",
             "server|ACK of FIN|teardown|2/4|FIN-WAIT-2|CLOSE-WAIT|S2|ShADFa",
@@ -338,7 +334,7 @@ fn half_close() {
             "client|ACK|teardown||FIN-WAIT-2|CLOSE-WAIT|S2|ShADFad",
             "server|FIN|teardown|3/4|FIN-WAIT-2|LAST-ACK|SF|ShADFadf",
             "client|final ACK|teardown|4/4|TIME-WAIT|CLOSED|SF|ShADFadf",
-        ],
+        ]),
     );
     let s = only(&s);
     assert_eq!((s.orig_bytes, s.resp_bytes), (10, 20));
@@ -374,15 +370,12 @@ fn simultaneous_close() {
         .s("A", 302, 102, 0);
     let (s, _) = check(
         &c,
-        &[
-            "client|SYN|handshake|1/3|SYN-SENT|LISTEN|S0|S",
-            "server|SYN-ACK|handshake|2/3|ESTABLISHED|SYN-RECEIVED|S1|Sh",
-            "client|handshake ACK|handshake|3/3|ESTABLISHED|ESTABLISHED|S1|ShA",
+        &after_handshake(&[
             "client|FIN|teardown|1/4|FIN-WAIT-1|ESTABLISHED|S2|ShAF",
             "server|FIN|teardown|3/4|FIN-WAIT-1|FIN-WAIT-1|SF|ShAFf",
             "client|ACK of FIN|teardown|4/4|CLOSING|FIN-WAIT-2|SF|ShAFf",
             "server|final ACK|teardown|2/4|TIME-WAIT|TIME-WAIT|SF|ShAFfa",
-        ],
+        ]),
     );
     let s = only(&s);
     assert_eq!(
@@ -540,14 +533,11 @@ fn zero_window_then_window_update() {
         .c_win("A", 101, 401, 8192);
     let (_, notes) = check(
         &c,
-        &[
-            "client|SYN|handshake|1/3|SYN-SENT|LISTEN|S0|S",
-            "server|SYN-ACK|handshake|2/3|ESTABLISHED|SYN-RECEIVED|S1|Sh",
-            "client|handshake ACK|handshake|3/3|ESTABLISHED|ESTABLISHED|S1|ShA",
+        &after_handshake(&[
             "server|data|data transfer||ESTABLISHED|ESTABLISHED|S1|ShAd",
             "client|zero window|data transfer||ESTABLISHED|ESTABLISHED|S1|ShAdW",
             "client|window update|data transfer||ESTABLISHED|ESTABLISHED|S1|ShAdW",
-        ],
+        ]),
     );
     assert_eq!(notes[4], Notes::ZERO_WINDOW);
     assert_eq!(notes[5], Notes::default());
@@ -562,13 +552,10 @@ fn keep_alive() {
         .s("A", 301, 101, 0);
     check(
         &c,
-        &[
-            "client|SYN|handshake|1/3|SYN-SENT|LISTEN|S0|S",
-            "server|SYN-ACK|handshake|2/3|ESTABLISHED|SYN-RECEIVED|S1|Sh",
-            "client|handshake ACK|handshake|3/3|ESTABLISHED|ESTABLISHED|S1|ShA",
+        &after_handshake(&[
             "client|keep-alive|data transfer||ESTABLISHED|ESTABLISHED|S1|ShA",
             "server|keep-alive ACK|data transfer||ESTABLISHED|ESTABLISHED|S1|ShAa",
-        ],
+        ]),
     );
 }
 
@@ -584,16 +571,13 @@ fn retransmitted_fin() {
         .c("A", 102, 302, 0);
     let (_, notes) = check(
         &c,
-        &[
-            "client|SYN|handshake|1/3|SYN-SENT|LISTEN|S0|S",
-            "server|SYN-ACK|handshake|2/3|ESTABLISHED|SYN-RECEIVED|S1|Sh",
-            "client|handshake ACK|handshake|3/3|ESTABLISHED|ESTABLISHED|S1|ShA",
+        &after_handshake(&[
             "client|FIN|teardown|1/4|FIN-WAIT-1|ESTABLISHED|S2|ShAF",
             "client|retransmitted FIN|teardown|1/4|FIN-WAIT-1|ESTABLISHED|S2|ShAF",
             "server|ACK of FIN|teardown|2/4|FIN-WAIT-2|CLOSE-WAIT|S2|ShAFa",
             "server|FIN|teardown|3/4|FIN-WAIT-2|LAST-ACK|SF|ShAFaf",
             "client|final ACK|teardown|4/4|TIME-WAIT|CLOSED|SF|ShAFaf",
-        ],
+        ]),
     );
     assert_eq!(notes[4], Notes::RETRANSMITTED_FIN);
 }
@@ -609,15 +593,12 @@ fn out_of_order_and_retransmitted_data() {
                                   // Zeek counts any data below the highest sequence number as a retransmission (`t`).
     check(
         &c,
-        &[
-            "client|SYN|handshake|1/3|SYN-SENT|LISTEN|S0|S",
-            "server|SYN-ACK|handshake|2/3|ESTABLISHED|SYN-RECEIVED|S1|Sh",
-            "client|handshake ACK|handshake|3/3|ESTABLISHED|ESTABLISHED|S1|ShA",
+        &after_handshake(&[
             "server|data|data transfer||ESTABLISHED|ESTABLISHED|S1|ShAd",
             "server|out-of-order data|data transfer||ESTABLISHED|ESTABLISHED|S1|ShAdt",
             "client|ACK|data transfer||ESTABLISHED|ESTABLISHED|S1|ShAdt",
             "server|retransmitted data|data transfer||ESTABLISHED|ESTABLISHED|S1|ShAdt",
-        ],
+        ]),
     );
 }
 
@@ -636,17 +617,14 @@ fn sequence_numbers_wrap_around() {
         .c("A", isn.wrapping_add(34), 302, 0);
     let (s, _) = check(
         &c,
-        &[
-            "client|SYN|handshake|1/3|SYN-SENT|LISTEN|S0|S",
-            "server|SYN-ACK|handshake|2/3|ESTABLISHED|SYN-RECEIVED|S1|Sh",
-            "client|handshake ACK|handshake|3/3|ESTABLISHED|ESTABLISHED|S1|ShA",
+        &after_handshake(&[
             "client|data|data transfer||ESTABLISHED|ESTABLISHED|S1|ShAD",
             "client|data|data transfer||ESTABLISHED|ESTABLISHED|S1|ShAD",
             "server|ACK|data transfer||ESTABLISHED|ESTABLISHED|S1|ShADa",
             "client|FIN|teardown|1/4|FIN-WAIT-1|ESTABLISHED|S2|ShADaF",
             "server|FIN|teardown|2+3/4|FIN-WAIT-2|LAST-ACK|SF|ShADaFf",
             "client|final ACK|teardown|4/4|TIME-WAIT|CLOSED|SF|ShADaFf",
-        ],
+        ]),
     );
     assert_eq!(isn.wrapping_add(17), 1);
     let s = only(&s);
@@ -659,12 +637,9 @@ fn data_after_reset_is_unexpected() {
     c.handshake().s("R", 301, 0, 0).c("P,A", 101, 301, 5);
     check(
         &c,
-        &[
-            "client|SYN|handshake|1/3|SYN-SENT|LISTEN|S0|S",
-            "server|SYN-ACK|handshake|2/3|ESTABLISHED|SYN-RECEIVED|S1|Sh",
-            "client|handshake ACK|handshake|3/3|ESTABLISHED|ESTABLISHED|S1|ShA",
+        &after_handshake(&[
             "server|RST|reset||CLOSED|CLOSED|RSTR|ShAr",
             "client|unexpected|closed||CLOSED|CLOSED|RSTR|ShArD",
-        ],
+        ]),
     );
 }
