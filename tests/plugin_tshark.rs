@@ -520,6 +520,42 @@ fn hello_demo_dissector_names_the_greeting() {
     assert_eq!(out, "Hello Client\tHelloDemo\n");
     let out = sb.tshark_ok(&["-r", &path, "-Y", "hellodemo.greeting == \"Hello Client\""]);
     assert!(out.contains("Greeting: \"Hello Client\""), "{out}");
+
+    // The demo's own capture, recorded by tcplife-harness: handshake, greeting, teardown.
+    let demo = project_root().join("tests/samples/server-closes.pcapng");
+    if demo.exists() {
+        let demo = sb.capture(&demo);
+        let demo = demo.to_string_lossy();
+        let out = sb.tshark_ok(&[
+            "-r",
+            &demo,
+            "-Y",
+            "hellodemo.greeting",
+            "-T",
+            "fields",
+            "-e",
+            "hellodemo.greeting",
+            "-e",
+            "tcplife.phase",
+            "-e",
+            "tcplife.role",
+        ]);
+        assert_eq!(out, "Hello Client\tdata transfer\tserver\n");
+        let out = sb.tshark_ok(&[
+            "-r",
+            &demo,
+            "-Y",
+            "tcplife.phase == \"handshake\"",
+            "-T",
+            "fields",
+            "-e",
+            "tcplife.step",
+        ]);
+        assert_eq!(
+            out, "1/3\n2/3\n3/3\n",
+            "exactly the demo's three handshake packets"
+        );
+    }
 }
 
 /// Wireshark's own test captures: no crash, no hang, nothing on stderr that tshark without the
