@@ -290,6 +290,7 @@ struct OwnedSummary {
     states: (String, String),
     rtt: Option<u64>,
     frames: (u64, u64),
+    end_reason: String,
 }
 
 impl From<&CSummary> for OwnedSummary {
@@ -314,6 +315,7 @@ impl From<&CSummary> for OwnedSummary {
             states: (text(s.client_state), text(s.server_state)),
             rtt: (s.has_handshake_rtt != 0).then_some(s.handshake_rtt_ns),
             frames: (s.first_frame, s.last_frame),
+            end_reason: text(s.end_reason),
         }
     }
 }
@@ -348,6 +350,7 @@ impl From<&ConnSummary> for OwnedSummary {
             ),
             rtt: s.handshake_rtt_ns,
             frames: (s.first_frame, s.last_frame),
+            end_reason: s.end_reason.as_str().into(),
         }
     }
 }

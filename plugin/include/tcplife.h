@@ -112,7 +112,7 @@ typedef struct tcplife_summary {
     uint64_t handshake_rtt_ns;
     uint64_t first_frame;
     uint64_t last_frame;
-    const char *end_reason;      /* "end of capture", "idle", "closed", "reused" */
+    const char *end_reason;      /* "end of capture", "idle", "closed", "ports reused" */
 } tcplife_summary;
 
 /** TCPLIFE_ABI_VERSION of the library (compare with the header's). */

@@ -7,7 +7,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::Mutex;
 
 use tcplife_capture::{slice_frame, LinkType};
-use tcplife_engine::{Annotation, Config, ConnSummary, EndReason, Flags, Notes, Segment, Tracker};
+use tcplife_engine::{Annotation, Config, ConnSummary, Flags, Notes, Segment, Tracker};
 
 use super::guard;
 
@@ -103,15 +103,6 @@ fn c_static(s: &'static str) -> *const c_char {
 fn cstring(s: &str) -> CString {
     // Engine strings never hold NUL; should one appear, cut there rather than fail.
     CString::new(s.split('\0').next().unwrap_or("")).unwrap_or_default()
-}
-
-fn end_reason_str(r: EndReason) -> &'static str {
-    match r {
-        EndReason::EndOfCapture => "end of capture",
-        EndReason::Idle => "idle",
-        EndReason::Closed => "closed",
-        EndReason::Reused => "reused",
-    }
 }
 
 fn fill(t: &mut TcplifeTracker, a: &Annotation, out: &mut TcplifeAnnotation) {
@@ -340,7 +331,7 @@ pub unsafe extern "C" fn tcplife_summary_get(
             handshake_rtt_ns: s.handshake_rtt_ns.unwrap_or(0),
             first_frame: s.first_frame,
             last_frame: s.last_frame,
-            end_reason: c_static(end_reason_str(s.end_reason)),
+            end_reason: c_static(s.end_reason.as_str()),
         };
         OK
     })
