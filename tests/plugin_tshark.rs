@@ -125,6 +125,11 @@ impl Sandbox {
 
     /// tshark as the unprivileged user; `plugin_dir` None leaves Wireshark's own folder rules.
     fn tshark_env(&self, plugin_dir: Option<&Path>, args: &[&str]) -> Output {
+        self.tshark_full(plugin_dir, None, args)
+    }
+
+    /// `fault`: the plugin's fault injection (`TCPLIFE_PLUGIN_FAULT`), e.g. `panic:2`.
+    fn tshark_full(&self, plugin_dir: Option<&Path>, fault: Option<&str>, args: &[&str]) -> Output {
         let mut cmd = if is_root() {
             let mut c = Command::new("setpriv");
             c.args([
@@ -145,6 +150,10 @@ impl Sandbox {
         } else {
             cmd.env_remove("WIRESHARK_PLUGIN_DIR");
         }
+        match fault {
+            Some(f) => cmd.env("TCPLIFE_PLUGIN_FAULT", f),
+            None => cmd.env_remove("TCPLIFE_PLUGIN_FAULT"),
+        };
         cmd.arg("tshark")
             .args(args)
             .env("HOME", &self.home)
@@ -765,4 +774,60 @@ fn install_script_profile_columns_and_uninstall() {
     );
     let plugins = String::from_utf8(sb.tshark_env(None, &["-G", "plugins"]).stdout).unwrap();
     assert!(!plugins.contains("tcplife.so"), "{plugins}");
+}
+
+/// A panic inside the plugin (injected, while it holds its state lock) neither kills tshark nor
+/// prints anything, and later packets are still annotated; a Wireshark exception raised under the
+/// plugin reaches Wireshark as a malformed packet, and dissection goes on.
+#[test]
+fn panics_and_wireshark_exceptions_do_not_escape() {
+    let sb = Sandbox::new();
+    sb.assert_plugin_loaded();
+    let http = sb.capture(&shared_captures().join("zeek/http_get.pcap"));
+    let http = http.to_string_lossy();
+    let args = [
+        "-r",
+        &*http,
+        "-2",
+        "-T",
+        "fields",
+        "-e",
+        "frame.number",
+        "-e",
+        "tcplife.phase",
+        "-e",
+        "_ws.malformed",
+    ];
+
+    let out = sb.tshark_full(Some(&sb.plugins), Some("panic:2"), &args);
+    assert!(out.status.success(), "tshark died: {:?}", out.status);
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr),
+        "",
+        "a panic must print nothing"
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 14, "{text}");
+    assert_eq!(lines[1], "2\t\t", "the panicking frame has no annotation");
+    for l in lines.iter().filter(|l| !l.starts_with("2\t")) {
+        assert!(
+            l.split('\t').nth(1).is_some_and(|p| !p.is_empty()),
+            "not annotated after the panic: {l}"
+        );
+    }
+
+    let out = sb.tshark_full(Some(&sb.plugins), Some("throw:2"), &args);
+    assert!(out.status.success(), "tshark died: {:?}", out.status);
+    let text = String::from_utf8(out.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 14, "{text}");
+    assert!(lines[1].contains("Malformed Packet: TCPLife"), "{text}");
+    assert!(
+        lines.iter().filter(|l| l.contains("Malformed")).count() == 1,
+        "{text}"
+    );
+    // Without the fault, every frame is annotated and none is malformed.
+    let clean = sb.tshark_ok(&args);
+    assert!(!clean.contains("Malformed"), "{clean}");
 }

@@ -26,6 +26,14 @@ static _Thread_local char pending_message[512];
 
 int shim_exception_pending(void) { return pending_code != 0; }
 
+int shim_test_throw(void)
+{
+    if (pending_code)
+        return -1;
+    SHIM_GUARDED(THROW(ReportedBoundsError));
+    return pending_code ? -1 : 0;
+}
+
 static int trampoline(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data, void *ctx)
 {
     pending_code = 0;

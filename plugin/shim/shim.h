@@ -53,6 +53,8 @@ void shim_register_cleanup_routine(void (*fn)(void));
 /* Per packet. Functions returning a pointer return NULL, and those returning int return -1, when
  * Wireshark threw; the exception is kept and rethrown once the Rust dissector has returned. */
 int shim_exception_pending(void);
+/* Fault injection for tests: throws ReportedBoundsError inside the shim's guard. */
+int shim_test_throw(void);
 void shim_frame_info(packet_info *pinfo, shim_frame *out);
 const uint8_t *shim_tvb_bytes(tvbuff_t *tvb, int offset, int *len);
 void *shim_get_frame_data(packet_info *pinfo, int proto);

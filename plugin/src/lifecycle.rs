@@ -265,12 +265,42 @@ fn open_end_notes(a: &Annotation) -> Notes {
     }
 }
 
+/// Fault injection for the tests (`TCPLIFE_PLUGIN_FAULT=panic:N` or `throw:N`): frame N panics
+/// or makes Wireshark throw, to prove neither escapes. Read once; off unless set.
+#[derive(Clone, Copy)]
+enum Fault {
+    Panic(u32),
+    Throw(u32),
+}
+
+fn fault() -> Option<Fault> {
+    static FAULT: OnceLock<Option<Fault>> = OnceLock::new();
+    *FAULT.get_or_init(|| {
+        let spec = std::env::var("TCPLIFE_PLUGIN_FAULT").ok()?;
+        let (kind, frame) = spec.split_once(':')?;
+        let frame = frame.parse().ok()?;
+        match kind {
+            "panic" => Some(Fault::Panic(frame)),
+            "throw" => Some(Fault::Throw(frame)),
+            _ => None,
+        }
+    })
+}
+
 struct Lifecycle;
 
 impl Dissector for Lifecycle {
     fn dissect(&self, pkt: &mut Packet<'_>) -> Result<usize, Thrown> {
         let Some(ids) = IDS.get() else { return Ok(0) };
         let frame = pkt.frame();
+        match fault() {
+            Some(Fault::Panic(n)) if n == frame.number => {
+                // Inside the state lock, the worst place: the lock must recover.
+                with_state(|_| panic!("injected panic at frame {n}"));
+            }
+            Some(Fault::Throw(n)) if n == frame.number => pkt.inject_bounds_error()?,
+            _ => {}
+        }
         let (annotation, extra_notes) = if !frame.visited {
             let Some(link) = frame.link_type else {
                 return Ok(0);

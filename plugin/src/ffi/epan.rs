@@ -336,6 +336,13 @@ impl<'a> Packet<'a> {
         Ok(unsafe { std::slice::from_raw_parts(ptr, len as usize) })
     }
 
+    /// Makes Wireshark throw a ReportedBoundsError (as a too-short packet would), through the
+    /// shim: for tests of the exception path.
+    pub fn inject_bounds_error(&mut self) -> Result<(), Thrown> {
+        // SAFETY: no arguments; the shim catches what it throws.
+        thrown_if(unsafe { sys::shim_test_throw() } != 0)
+    }
+
     /// A per-frame value stored by [`Packet::set_frame_data`] in an earlier pass.
     pub fn frame_data(&self, proto: Protocol) -> Option<NonZeroUsize> {
         // SAFETY: reads Wireshark's per-frame list; never throws.
