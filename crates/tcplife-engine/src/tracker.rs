@@ -1,8 +1,7 @@
 //! Connection table: finds each segment's connection, and retires connections as they finish,
 //! so that memory follows the connections open at once, not the length of the capture.
 
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
+use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 
 use crate::conn::Conn;
@@ -28,21 +27,34 @@ impl Default for Config {
     }
 }
 
-/// Both endpoints, lower one first, so that both directions find the same entry.
+/// Both endpoints, lower one first, so that both directions find the same entry. Addresses are
+/// stored as 128-bit numbers (IPv4 mapped into IPv6) so hashing and comparing are a few word
+/// operations on the per-packet path.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
 struct Key {
-    a: (IpAddr, u16),
-    b: (IpAddr, u16),
+    a: u128,
+    b: u128,
+    a_port: u16,
+    b_port: u16,
+}
+
+fn addr_bits(a: IpAddr) -> u128 {
+    match a {
+        IpAddr::V4(v4) => u128::from(v4.to_ipv6_mapped()),
+        IpAddr::V6(v6) => u128::from(v6),
+    }
 }
 
 impl Key {
     fn of(seg: &Segment) -> Key {
-        let s = (seg.src, seg.src_port);
-        let d = (seg.dst, seg.dst_port);
-        if s <= d {
-            Key { a: s, b: d }
-        } else {
-            Key { a: d, b: s }
+        let s = (addr_bits(seg.src), seg.src_port);
+        let d = (addr_bits(seg.dst), seg.dst_port);
+        let ((a, a_port), (b, b_port)) = if s <= d { (s, d) } else { (d, s) };
+        Key {
+            a,
+            b,
+            a_port,
+            b_port,
         }
     }
 }
@@ -66,6 +78,10 @@ impl std::hash::Hasher for FastHasher {
     fn write_u64(&mut self, n: u64) {
         self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
     }
+    fn write_u128(&mut self, n: u128) {
+        self.write_u64(n as u64);
+        self.write_u64((n >> 64) as u64);
+    }
     fn write_u32(&mut self, n: u32) {
         self.write_u64(n as u64);
     }
@@ -82,15 +98,27 @@ impl std::hash::Hasher for FastHasher {
 
 type FastMap<K, V> = HashMap<K, V, std::hash::BuildHasherDefault<FastHasher>>;
 
+#[derive(Clone, Copy)]
+struct Timer {
+    deadline: i64,
+    slot: usize,
+    id: u64,
+}
+
 /// The connection table.
 pub struct Tracker {
     config: Config,
     table: FastMap<Key, usize>,
     slots: Vec<Option<(Key, Conn)>>,
     free: Vec<usize>,
-    /// (deadline, slot, conn id), earliest first. Entries go stale when a connection sees more
-    /// packets; a stale entry is re-queued with the real deadline when it comes up.
-    timers: BinaryHeap<Reverse<(i64, usize, u64)>>,
+    /// Pending deadlines (deadline, slot, conn id) for idle connections and for closed ones.
+    /// A deadline is always "a packet's time + a constant", and capture time hardly ever goes
+    /// back, so each queue stays (nearly) sorted and a FIFO does the work of a heap. Entries go
+    /// stale when a connection sees more packets; a stale entry is re-queued with the real
+    /// deadline when it comes up. Exactness does not rest on the order: a lookup checks the
+    /// connection's own deadline too.
+    idle_timers: VecDeque<Timer>,
+    linger_timers: VecDeque<Timer>,
     finished: Vec<ConnSummary>,
     next_id: u64,
     /// Latest capture time seen: captures are not always in time order.
@@ -104,7 +132,8 @@ impl Tracker {
             table: FastMap::default(),
             slots: Vec::new(),
             free: Vec::new(),
-            timers: BinaryHeap::new(),
+            idle_timers: VecDeque::new(),
+            linger_timers: VecDeque::new(),
             finished: Vec::new(),
             next_id: 1,
             now: i64::MIN,
@@ -120,10 +149,14 @@ impl Tracker {
         let key = Key::of(seg);
         let slot = match self.table.get(&key) {
             Some(&slot) => {
-                let reuse = self.slots[slot]
+                let (_, conn) = self.slots[slot]
                     .as_ref()
-                    .is_some_and(|(_, c)| c.is_reuse(seg));
-                if reuse {
+                    .expect("table points at a live slot");
+                let (deadline, reason) = self.deadline(conn);
+                if deadline <= self.now {
+                    self.retire(slot, reason);
+                    self.open(key, seg)
+                } else if conn.is_reuse(seg) {
                     self.retire(slot, EndReason::Reused);
                     self.open(key, seg)
                 } else {
@@ -139,7 +172,8 @@ impl Tracker {
         let annotation = conn.process(seg);
         if !was_complete && conn.close_complete() {
             let deadline = conn.last_ts.saturating_add(self.config.close_linger_ns);
-            self.timers.push(Reverse((deadline, slot, conn.id)));
+            let id = conn.id;
+            self.linger_timers.push_back(Timer { deadline, slot, id });
         }
         annotation
     }
@@ -160,7 +194,7 @@ impl Tracker {
         };
         self.table.insert(key, slot);
         let deadline = seg.ts_ns.saturating_add(self.config.idle_timeout_ns);
-        self.timers.push(Reverse((deadline, slot, id)));
+        self.idle_timers.push_back(Timer { deadline, slot, id });
         slot
     }
 
@@ -187,19 +221,36 @@ impl Tracker {
     }
 
     fn expire(&mut self) {
-        while let Some(&Reverse((when, slot, id))) = self.timers.peek() {
-            if when > self.now {
+        self.expire_queue(true);
+        self.expire_queue(false);
+    }
+
+    fn expire_queue(&mut self, idle: bool) {
+        loop {
+            let queue = if idle {
+                &mut self.idle_timers
+            } else {
+                &mut self.linger_timers
+            };
+            let Some(&t) = queue.front() else { break };
+            if t.deadline > self.now {
                 break;
             }
-            self.timers.pop();
-            let Some((_, conn)) = self.slots[slot].as_ref().filter(|(_, c)| c.id == id) else {
+            queue.pop_front();
+            let Some((_, conn)) = self.slots[t.slot].as_ref().filter(|(_, c)| c.id == t.id) else {
                 continue;
             };
             let (deadline, reason) = self.deadline(conn);
             if deadline <= self.now {
-                self.retire(slot, reason);
-            } else {
-                self.timers.push(Reverse((deadline, slot, id)));
+                self.retire(t.slot, reason);
+            } else if idle != conn.close_complete() {
+                // Still pending in this queue's sense: wait for the real deadline.
+                let queue = if idle {
+                    &mut self.idle_timers
+                } else {
+                    &mut self.linger_timers
+                };
+                queue.push_back(Timer { deadline, ..t });
             }
         }
     }
@@ -213,18 +264,15 @@ impl Tracker {
     /// End of capture: summaries of everything not yet taken: first those already finished,
     /// then every connection still tracked, in first-packet order.
     pub fn finish(&mut self) -> Vec<ConnSummary> {
-        let mut open: Vec<Conn> = self
-            .slots
-            .drain(..)
-            .flatten()
-            .map(|(_, conn)| conn)
-            .collect();
-        open.sort_by_key(|c| c.id);
-        self.table.clear();
-        self.free.clear();
-        self.timers.clear();
+        let mut open: Vec<&Conn> = self.slots.iter().flatten().map(|(_, c)| c).collect();
+        open.sort_unstable_by_key(|c| c.id);
         let mut out: Vec<ConnSummary> = self.finished.drain(..).collect();
         out.extend(open.iter().map(|c| c.summary(EndReason::EndOfCapture)));
+        self.slots.clear();
+        self.table.clear();
+        self.free.clear();
+        self.idle_timers.clear();
+        self.linger_timers.clear();
         out
     }
 
