@@ -463,7 +463,7 @@ fn states_follow_rfc9293_on_sample_captures() {
 /// 0x80000001) whose length field says 8 makes pcap-parser 0.17.0 compute `length - 12`
 /// (pcapng/block.rs:162): an overflow panic where overflow checks are on (debug builds, tests),
 /// and in release a wrapped length that the reader reports as a cut-off file although the
-/// block is simply corrupt. Expected: an error (or at least no panic), like any corrupt block.
+/// block is simply corrupt. Expected: an error, like any corrupt block (fixed in 53d45fd).
 #[test]
 fn fuzz_regression_short_pcapng_block() {
     let mut bytes = Vec::new();
