@@ -40,7 +40,8 @@ seed() {
         [ "$(stat -c %s "$f")" -le 400000 ] || continue
         cp -n "$f" "$corpus/capture_reader/$(basename "$f")"
     done
-    cargo build -q --release -p tcplife-gen
+    # The generator is an ordinary build, in the ordinary target folder.
+    CARGO_TARGET_DIR=${CARGO_TARGET_DIR%/fuzz} cargo build -q --release -p tcplife-gen
     local gen=${CARGO_TARGET_DIR%/fuzz}/release/tcplife-gen
     "$gen" -q --connections 30 --concurrency 10 --seed 1 -o "$corpus/capture_reader/gen-1.pcap"
     "$gen" -q --connections 30 --concurrency 10 --seed 2 --format pcapng \
