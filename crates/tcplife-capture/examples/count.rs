@@ -1,6 +1,7 @@
 //! Reads a capture and prints how many segments it holds and how fast they were read:
 //! `cargo run --release -p tcplife-capture --example count -- FILE` (`-` for stdin).
 
+use std::io::Write;
 use std::time::Instant;
 
 fn main() {
@@ -28,7 +29,10 @@ fn main() {
         }
     }
     let secs = start.elapsed().as_secs_f64();
-    println!(
+    // writeln!, not println!: a reader that closes the pipe early is not a crash.
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
         "{} frames, {segments} segments ({payload} payload bytes), {}{}",
         reader.frames_read(),
         reader.skip_counts(),
@@ -38,7 +42,8 @@ fn main() {
             ""
         }
     );
-    println!(
+    let _ = writeln!(
+        out,
         "{:.3} s, {:.2} M frames/s, {:.0} MB/s",
         secs,
         reader.frames_read() as f64 / secs / 1e6,
