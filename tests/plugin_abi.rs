@@ -5,7 +5,6 @@
 use std::ffi::{c_char, c_int, CStr};
 use std::net::IpAddr;
 use std::path::PathBuf;
-use std::process::Command;
 
 use libloading::{Library, Symbol};
 use tcplife_engine::{Annotation, Config, ConnSummary, Segment, Tracker};
@@ -355,24 +354,10 @@ impl From<&ConnSummary> for OwnedSummary {
     }
 }
 
-fn installed_wireshark() -> (i32, i32) {
-    let out = Command::new("pkg-config")
-        .args(["--modversion", "wireshark"])
-        .output()
-        .expect("pkg-config runs (scripts/setup-debian.sh installs it)");
-    assert!(
-        out.status.success(),
-        "pkg-config knows no wireshark: install libwireshark-dev"
-    );
-    let v = String::from_utf8(out.stdout).unwrap();
-    let mut parts = v.trim().split('.').map(|p| p.parse::<i32>().unwrap());
-    (parts.next().unwrap(), parts.next().unwrap())
-}
-
 #[test]
 fn loader_symbols_match_the_installed_wireshark() {
     let abi = Abi::load();
-    let (major, minor) = installed_wireshark();
+    let (major, minor) = tcplife_tests::wireshark_version();
     let want_major: Symbol<*const c_int> = abi.sym("plugin_want_major");
     let want_minor: Symbol<*const c_int> = abi.sym("plugin_want_minor");
     let version: Symbol<*const c_char> = abi.sym("plugin_version");

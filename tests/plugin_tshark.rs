@@ -47,16 +47,8 @@ fn is_root() -> bool {
 }
 
 fn wireshark_major_minor() -> String {
-    let out = Command::new("pkg-config")
-        .args(["--modversion", "wireshark"])
-        .output()
-        .expect("pkg-config runs (scripts/setup-debian.sh installs it)");
-    assert!(
-        out.status.success(),
-        "pkg-config knows no wireshark: install libwireshark-dev"
-    );
-    let v = String::from_utf8(out.stdout).unwrap();
-    v.trim().split('.').take(2).collect::<Vec<_>>().join(".")
+    let (major, minor) = tcplife_tests::wireshark_version();
+    format!("{major}.{minor}")
 }
 
 /// A world-readable folder with the plugin (`<dir>/<major.minor>/epan/tcplife.so`), a writable
