@@ -177,6 +177,16 @@ impl Sandbox {
         String::from_utf8(out.stdout).expect("UTF-8 output")
     }
 
+    /// `tshark OPTIONS -T fields -e FIELD...`, failing on a non-zero exit.
+    fn fields(&self, options: &[&str], fields: &[&str]) -> String {
+        let mut args = options.to_vec();
+        args.extend(["-T", "fields"]);
+        for f in fields {
+            args.extend(["-e", f]);
+        }
+        self.tshark_ok(&args)
+    }
+
     /// Fails loudly unless tshark really loads our plugin.
     fn assert_plugin_loaded(&self) {
         let listing = self.tshark_ok(&["-G", "plugins"]);
@@ -369,31 +379,22 @@ fn display_filters_select_exactly_the_expected_frames() {
     // The demo story in one capture: exactly the three handshake frames, in order.
     let http = sb.capture(&shared_captures().join("zeek/http_get.pcap"));
     let http = http.to_string_lossy();
-    let got = sb.tshark_ok(&[
-        "-r",
-        &http,
-        "-Y",
-        "tcplife.phase == \"handshake\"",
-        "-T",
-        "fields",
-        "-e",
-        "frame.number",
-        "-e",
-        "tcplife.step",
-    ]);
+    let got = sb.fields(
+        &["-r", &http, "-Y", "tcplife.phase == \"handshake\""],
+        &["frame.number", "tcplife.step"],
+    );
     assert_eq!(got, "1\t1/3\n2\t2/3\n3\t3/3\n");
     // A first-pass filter (-R with -2) sees the same annotations as the second pass.
-    let got = sb.tshark_ok(&[
-        "-r",
-        &http,
-        "-2",
-        "-R",
-        "tcplife.step == \"1/3\" || tcplife.step == \"2/3\"",
-        "-T",
-        "fields",
-        "-e",
-        "tcplife.event",
-    ]);
+    let got = sb.fields(
+        &[
+            "-r",
+            &http,
+            "-2",
+            "-R",
+            "tcplife.step == \"1/3\" || tcplife.step == \"2/3\"",
+        ],
+        &["tcplife.event"],
+    );
     assert_eq!(got, "SYN\nSYN-ACK\n");
 }
 
@@ -416,33 +417,16 @@ fn info_column_tag_experts_and_preference() {
         ("tcplife.expert.refused", 1),
         ("tcplife.expert.retransmitted_syn", 1),
     ] {
-        let hits = sb.tshark_ok(&[
-            "-r",
-            &pop3,
-            "-2",
-            "-Y",
-            filter,
-            "-T",
-            "fields",
-            "-e",
-            "frame.number",
-        ]);
+        let hits = sb.fields(&["-r", &pop3, "-2", "-Y", filter], &["frame.number"]);
         assert!(hits.lines().count() >= at_least, "{filter}: {hits}");
     }
     // End-of-capture notes only exist once the first pass is over (tshark -2).
     let wiki = sb.capture(&shared_captures().join("zeek/wikipedia.pcap"));
     let wiki = wiki.to_string_lossy();
-    let not_closed = sb.tshark_ok(&[
-        "-r",
-        &wiki,
-        "-2",
-        "-Y",
-        "tcplife.expert.not_closed",
-        "-T",
-        "fields",
-        "-e",
-        "tcplife.conn",
-    ]);
+    let not_closed = sb.fields(
+        &["-r", &wiki, "-2", "-Y", "tcplife.expert.not_closed"],
+        &["tcplife.conn"],
+    );
     let conns: BTreeSet<&str> = not_closed.lines().collect();
     assert!(
         conns.len() >= 8,
@@ -508,16 +492,7 @@ fn hello_demo_dissector_names_the_greeting() {
     fs::write(&path, file).unwrap();
     fs::set_permissions(&path, fs::Permissions::from_mode(0o644)).unwrap();
     let path = path.to_string_lossy();
-    let out = sb.tshark_ok(&[
-        "-r",
-        &path,
-        "-T",
-        "fields",
-        "-e",
-        "hellodemo.greeting",
-        "-e",
-        "_ws.col.Protocol",
-    ]);
+    let out = sb.fields(&["-r", &path], &["hellodemo.greeting", "_ws.col.Protocol"]);
     assert_eq!(out, "Hello Client\tHelloDemo\n");
     let out = sb.tshark_ok(&["-r", &path, "-Y", "hellodemo.greeting == \"Hello Client\""]);
     assert!(out.contains("Greeting: \"Hello Client\""), "{out}");
@@ -527,31 +502,15 @@ fn hello_demo_dissector_names_the_greeting() {
     if demo.exists() {
         let demo = sb.capture(&demo);
         let demo = demo.to_string_lossy();
-        let out = sb.tshark_ok(&[
-            "-r",
-            &demo,
-            "-Y",
-            "hellodemo.greeting",
-            "-T",
-            "fields",
-            "-e",
-            "hellodemo.greeting",
-            "-e",
-            "tcplife.phase",
-            "-e",
-            "tcplife.role",
-        ]);
+        let out = sb.fields(
+            &["-r", &demo, "-Y", "hellodemo.greeting"],
+            &["hellodemo.greeting", "tcplife.phase", "tcplife.role"],
+        );
         assert_eq!(out, "Hello Client\tdata transfer\tserver\n");
-        let out = sb.tshark_ok(&[
-            "-r",
-            &demo,
-            "-Y",
-            "tcplife.phase == \"handshake\"",
-            "-T",
-            "fields",
-            "-e",
-            "tcplife.step",
-        ]);
+        let out = sb.fields(
+            &["-r", &demo, "-Y", "tcplife.phase == \"handshake\""],
+            &["tcplife.step"],
+        );
         assert_eq!(
             out, "1/3\n2/3\n3/3\n",
             "exactly the demo's three handshake packets"
@@ -681,19 +640,10 @@ fn end_of_capture_notes_match_the_cli_endings() {
                 })
                 .collect();
             expected.sort();
-            let out = sb.tshark_ok(&[
-                "-r",
-                &cap,
-                "-2",
-                "-Y",
-                expert,
-                "-T",
-                "fields",
-                "-e",
-                "frame.number",
-                "-e",
-                "tcplife.conn",
-            ]);
+            let out = sb.fields(
+                &["-r", &cap, "-2", "-Y", expert],
+                &["frame.number", "tcplife.conn"],
+            );
             let mut got: Vec<(String, String)> = out
                 .lines()
                 .map(|l| {

@@ -298,34 +298,27 @@ fn cli_prints_the_expected_outputs() {
     let tcplife = workspace_bin("tcplife");
     for f in &FACTS {
         let capture = sample(f.name, "pcapng");
-        let out = Command::new(&tcplife)
-            .args(["packets", "--format", "tsv"])
-            .arg(&capture)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
+        let run = |args: [&str; 3]| {
+            let out = Command::new(&tcplife)
+                .args(args)
+                .arg(&capture)
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            String::from_utf8_lossy(&out.stdout).into_owned()
+        };
         assert_same(
             &format!("tcplife packets --format tsv {}", capture.display()),
-            &String::from_utf8_lossy(&out.stdout),
+            &run(["packets", "--format", "tsv"]),
             &read(&sample(f.name, "packets.tsv")),
-        );
-        let out = Command::new(&tcplife)
-            .args(["conns", "--format", "zeek"])
-            .arg(&capture)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
         );
         assert_same(
             &format!("tcplife conns --format zeek {}", capture.display()),
-            &timeless(&String::from_utf8_lossy(&out.stdout)),
+            &timeless(&run(["conns", "--format", "zeek"])),
             &timeless(&read(&sample(f.name, "conns.zeek"))),
         );
     }
