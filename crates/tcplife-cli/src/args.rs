@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use tcplife_report::{ConnFormat, PacketFormat};
+use tcplife_report::{ConnFormat, PacketFormat, SummaryFormat};
 
 const ABOUT: &str =
     "Where every TCP connection in a capture stands in its life: RFC 9293 endpoint \
@@ -16,6 +16,7 @@ Examples:
   tcplife conns --format zeek *.pcap > conn.log
   tcplife packets capture.pcapng | less -S    one line per TCP segment
   tcplife ladder capture.pcap --conn 3        sequence diagram of connection 3
+  tcplife summary *.pcap                      counts by ending, RTTs, unclosed connections
   tcpdump -i eth0 -w - | tcplife conns -      read standard input
 
 Exit status: 0 success (also when frames were skipped or the capture's last record was cut
@@ -57,6 +58,10 @@ pub enum Command {
     /// Ladder (sequence) diagram of one connection: client left, server right
     #[command(after_help = LADDER_HELP)]
     Ladder(LadderArgs),
+    /// The captures at a glance: counts by ending and conn_state, handshake RTT percentiles,
+    /// the servers with most resets and refusals, the unclosed connections
+    #[command(after_help = SUMMARY_HELP)]
+    Summary(SummaryArgs),
 }
 
 const CONNS_HELP: &str = "\
@@ -97,6 +102,52 @@ column of `tcplife packets`.
 Examples:
   tcplife ladder capture.pcap
   tcplife ladder capture.pcap --conn 4";
+
+const SUMMARY_HELP: &str = "\
+Every number is computed from the connections `tcplife conns` lists for the same files:
+counts by `tcplife_ending` and `conn_state`; handshake RTT (SYN to the ACK completing it)
+min, nearest-rank percentiles p50/p90/p95/p99 (the value of rank ceil(p/100*n), always one
+of the connections' RTTs) and max, over the connections whose handshake completed; servers
+(responder address and port) by connections reset and by connections refused; and the
+unclosed connections (ending half-closed, unanswered, handshake incomplete, never closed or
+midstream). Several files are summarised together.
+
+Formats:
+  table  sections for people (default)
+  json   one JSON object, keys as in `tcplife conns --format json`, RTTs in seconds
+
+Examples:
+  tcplife summary capture.pcap
+  tcplife summary --top 3 a.pcap b.pcapng
+  tcplife summary --format json capture.pcap | jq .by_ending";
+
+#[derive(Args, Debug)]
+pub struct SummaryArgs {
+    /// Output format
+    #[arg(long, short, value_enum, default_value = "table")]
+    pub format: SummaryFormatArg,
+    /// Longest list of servers and of unclosed connections (counts cover every connection)
+    #[arg(long, value_name = "N", default_value = "10")]
+    pub top: usize,
+    /// Capture files (pcap or pcapng); `-` reads standard input
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum SummaryFormatArg {
+    Table,
+    Json,
+}
+
+impl From<SummaryFormatArg> for SummaryFormat {
+    fn from(f: SummaryFormatArg) -> SummaryFormat {
+        match f {
+            SummaryFormatArg::Table => SummaryFormat::Table,
+            SummaryFormatArg::Json => SummaryFormat::Json,
+        }
+    }
+}
 
 #[derive(Args, Debug)]
 pub struct ConnsArgs {

@@ -13,9 +13,9 @@ use std::time::SystemTime;
 
 use clap::Parser;
 use tcplife_engine::{Config, ConnSummary, Role, Tracker};
-use tcplife_report::{ConnWriter, Endpoint, LadderWriter, PacketWriter};
+use tcplife_report::{ConnWriter, Endpoint, LadderWriter, PacketWriter, Summary};
 
-use args::{Cli, Command, ConnsArgs, LadderArgs, PacketsArgs};
+use args::{Cli, Command, ConnsArgs, LadderArgs, PacketsArgs, SummaryArgs};
 use input::Flow;
 
 /// Exit status for bad input (unreadable, not a capture, corrupt, unsupported link type, no such
@@ -54,6 +54,7 @@ fn main() -> ExitCode {
         Command::Conns(a) => conns(a, config, tty, out),
         Command::Packets(a) => packets(a, config, tty, out),
         Command::Ladder(a) => ladder(a, config, out),
+        Command::Summary(a) => summary(a, config, out),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
@@ -98,6 +99,34 @@ fn conns(a: ConnsArgs, config: Config, tty: bool, out: impl Write) -> Result<boo
     }
     // Results first, then what went wrong with them, so a terminal shows them in that order.
     // Every input's report is printed, so no short-circuit here.
+    let failures = ends.iter().filter(|end| !end.report()).count();
+    Ok(failures == 0)
+}
+
+/// The same connections as `conns`, counted instead of listed.
+fn summary(a: SummaryArgs, config: Config, mut out: impl Write) -> Result<bool, Stop> {
+    let mut s = Summary::new(a.top);
+    let mut ends = Vec::with_capacity(a.files.len());
+    for path in &a.files {
+        s.begin_file(&input::display_name(path));
+        let mut tracker = Tracker::new(config);
+        let end = input::drive(path, &mut tracker, |_, _, tracker| {
+            for c in tracker.take_finished() {
+                s.add(&c);
+            }
+            Ok(Flow::Continue)
+        })?;
+        for c in tracker.finish() {
+            s.add(&c);
+        }
+        if !end.opened() {
+            s.forget_file();
+        }
+        ends.push(end);
+    }
+    if ends.iter().any(|e| e.opened()) {
+        s.write(&mut out, a.format.into())?;
+    }
     let failures = ends.iter().filter(|end| !end.report()).count();
     Ok(failures == 0)
 }

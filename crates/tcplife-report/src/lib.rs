@@ -1,5 +1,6 @@
 //! tcplife's output formats: per-connection summaries (aligned table, Zeek conn.log, JSON lines),
-//! per-packet annotations (table, TSV, JSON lines) and the ladder diagram of one connection.
+//! per-packet annotations (table, TSV, JSON lines), the ladder diagram of one connection and the
+//! summary of a whole capture (counts by ending, RTT percentiles, unclosed connections).
 //!
 //! Pure formatting: everything writes to an [`std::io::Write`] and reads only engine values, so
 //! the CLI, the tests and any other front end print byte-identical output. Hot paths (packet TSV
@@ -22,12 +23,14 @@ mod conns;
 mod ladder;
 mod num;
 mod packets;
+mod summary;
 mod table;
 
 pub use conns::{ConnFormat, ConnWriter, ZEEK_FIELDS};
 pub use ladder::LadderWriter;
 pub use num::{flags_str, zeek_datetime, Endpoint};
 pub use packets::{PacketFormat, PacketWriter, TSV_COLUMNS};
+pub use summary::{is_unclosed, nearest_rank, Summary, SummaryFormat, ENDINGS, PERCENTILES};
 
 #[cfg(test)]
 mod tests;
