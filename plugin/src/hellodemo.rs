@@ -1,10 +1,12 @@
 //! "Hello Demo": the demo's application protocol on TCP port 42181 (the server greets each
 //! client with "Hello Client"), shown as named fields instead of raw data. Small on purpose: it
-//! shows what a dissector on the [`ffi`](crate::ffi) API costs to write.
+//! shows what a dissector on the `epan` API costs to write.
 
 use std::sync::OnceLock;
 
-use crate::ffi::{CText, Dissector, Field, FieldKind, Handle, Packet, Protocol, Subtree, Thrown};
+use epan::{
+    on_handoff, CText, Dissector, Field, FieldKind, Handle, Packet, Protocol, Subtree, Thrown,
+};
 
 pub const PORT: u16 = 42181;
 
@@ -43,9 +45,10 @@ pub fn register() {
         ett,
         handle,
     });
+    on_handoff(handoff);
 }
 
-pub fn handoff() {
+fn handoff() {
     if let Some(ids) = IDS.get() {
         ids.handle.add_tcp_port(PORT);
     }

@@ -6,22 +6,12 @@
 //! The same library exports a C ABI of the engine (`include/tcplife.h`), usable without
 //! Wireshark.
 //!
-//! Layout: [`ffi`] holds every `unsafe` line (Wireshark's API through a small C shim, the plugin
-//! loader's symbols, the engine's C ABI); the dissectors ([`lifecycle`], [`hellodemo`]) are safe
-//! Rust on the API it exposes.
+//! Layout: the dissectors ([`lifecycle`], [`hellodemo`]) are safe Rust on the `epan` crate's
+//! API; [`engine_abi`] holds this crate's only `unsafe` lines.
 #![deny(unsafe_code)]
 
-pub mod ffi;
+pub mod engine_abi;
 mod hellodemo;
 mod lifecycle;
 
-/// Wireshark's protocol-registration phase.
-fn register_protocols() {
-    lifecycle::register();
-    hellodemo::register();
-}
-
-/// Wireshark's handoff phase (after every protocol exists).
-fn register_handoffs() {
-    hellodemo::handoff();
-}
+epan::plugin!(lifecycle::register, hellodemo::register);

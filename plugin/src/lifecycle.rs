@@ -13,12 +13,13 @@ use std::fmt::Write as _;
 use std::num::NonZeroUsize;
 use std::sync::{Mutex, OnceLock};
 
-use tcplife_capture::slice_frame;
+use epan::Encap;
+use tcplife_capture::{slice_frame, LinkType};
 use tcplife_engine::{
     Annotation, Config, ConnState, Ending, Event, Notes, Phase, Role, TcpState, Tracker,
 };
 
-use crate::ffi::{
+use epan::{
     on_file_closed, on_new_file, BoolPref, CText, Dissector, Expert, ExpertGroup, Field, FieldKind,
     Packet, Protocol, Severity, Subtree, Thrown,
 };
@@ -265,6 +266,21 @@ fn open_end_notes(a: &Annotation) -> Notes {
     }
 }
 
+/// The link layers `slice_frame` reads, in Wireshark's terms.
+fn link_type(encap: Encap) -> Option<LinkType> {
+    Some(match encap {
+        Encap::Ethernet => LinkType::Ethernet,
+        Encap::Null => LinkType::Null,
+        Encap::Loop => LinkType::Loop,
+        Encap::RawIp => LinkType::RawIp,
+        Encap::RawIp4 => LinkType::Ipv4,
+        Encap::RawIp6 => LinkType::Ipv6,
+        Encap::Sll => LinkType::LinuxSll,
+        Encap::Sll2 => LinkType::LinuxSll2,
+        _ => return None,
+    })
+}
+
 /// Fault injection for the tests (`TCPLIFE_PLUGIN_FAULT=panic:N` or `throw:N`): frame N panics
 /// or makes Wireshark throw, to prove neither escapes. Read once; off unless set.
 #[derive(Clone, Copy)]
@@ -298,11 +314,11 @@ impl Dissector for Lifecycle {
                 // Inside the state lock, the worst place: the lock must recover.
                 with_state(|_| panic!("injected panic at frame {n}"));
             }
-            Some(Fault::Throw(n)) if n == frame.number => pkt.inject_bounds_error()?,
+            Some(Fault::Throw(n)) if n == frame.number => epan::testing::inject_bounds_error(pkt)?,
             _ => {}
         }
         let (annotation, extra_notes) = if !frame.visited {
-            let Some(link) = frame.link_type else {
+            let Some(link) = frame.encap.and_then(link_type) else {
                 return Ok(0);
             };
             let bytes = pkt.bytes()?;

@@ -1,6 +1,10 @@
 //! Finds the installed Wireshark with pkg-config, generates allow-listed bindings from its
 //! headers, compiles the C shim, and hands the Wireshark version to the crate: a plugin only
 //! loads into the major.minor it was built against, so nothing here is hard-coded.
+//!
+//! This is the one place that looks at the Wireshark version: the cfgs it emits are read only
+//! by this crate (src/lib.rs turns them into constants and macros), and the C side's
+//! differences are in shim/compat.h.
 
 use std::env;
 use std::fs;
@@ -22,7 +26,7 @@ fn main() {
     {
         Ok(lib) => lib,
         Err(err) => {
-            eprintln!("\nerror: tcplife-plugin needs the Wireshark development files (>= 4.0).\n{PACKAGES_HINT}\npkg-config said: {err}\n");
+            eprintln!("\nerror: epan-sys needs the Wireshark development files (>= 4.0).\n{PACKAGES_HINT}\npkg-config said: {err}\n");
             std::process::exit(1);
         }
     };
@@ -30,7 +34,7 @@ fn main() {
         .cargo_metadata(false)
         .probe("glib-2.0")
         .unwrap_or_else(|err| {
-            eprintln!("\nerror: tcplife-plugin needs glib's headers.\n{PACKAGES_HINT}\npkg-config said: {err}\n");
+            eprintln!("\nerror: epan-sys needs glib's headers.\n{PACKAGES_HINT}\npkg-config said: {err}\n");
             std::process::exit(1);
         });
 
@@ -45,7 +49,7 @@ fn main() {
 
     let (major, minor, micro) = read_version(&includes);
     if (major, minor) < (4, 0) {
-        eprintln!("\nerror: Wireshark {major}.{minor} is too old: tcplife-plugin needs 4.0 or later.\n{PACKAGES_HINT}\n");
+        eprintln!("\nerror: Wireshark {major}.{minor} is too old: epan-sys needs 4.0 or later.\n{PACKAGES_HINT}\n");
         std::process::exit(1);
     }
     // Wireshark 4.2 started reading `plugin_describe`; older loaders ignore it, but exporting it
@@ -58,14 +62,19 @@ fn main() {
     fs::write(
         out.join("ws_version.rs"),
         format!(
-            "/// Wireshark version the plugin is built against (from ws_version.h).\n\
-             pub const WS_MAJOR: i32 = {major};\npub const WS_MINOR: i32 = {minor};\npub const WS_MICRO: i32 = {micro};\n\
-             /// `plugin_version`: the crate's version, NUL-terminated for the loader.\n\
-             pub const PLUGIN_VERSION_CSTR: &[u8] = b\"{}\\0\";\n",
-            env::var("CARGO_PKG_VERSION").unwrap()
+            "/// Major version of the Wireshark built against (from ws_version.h).\n\
+             pub const WS_MAJOR: i32 = {major};\n\
+             /// Minor version of the Wireshark built against.\n\
+             pub const WS_MINOR: i32 = {minor};\n\
+             /// Micro version of the Wireshark built against.\n\
+             pub const WS_MICRO: i32 = {micro};\n"
         ),
     )
     .unwrap();
+    // For build scripts of dependent crates (DEP_WIRESHARK_VERSION_MAJOR...).
+    println!("cargo:version_major={major}");
+    println!("cargo:version_minor={minor}");
+    println!("cargo:version_micro={micro}");
 
     let mut build = cc::Build::new();
     build
@@ -75,7 +84,7 @@ fn main() {
     for inc in &includes {
         build.include(inc);
     }
-    build.compile("tcplife_shim");
+    build.compile("epan_shim");
 
     let mut bindings = bindgen::Builder::default()
         .header("shim/shim.h")
@@ -88,6 +97,7 @@ fn main() {
         .allowlist_var("PI_.*")
         .allowlist_var("ENC_.*")
         .allowlist_var("WS_PLUGIN_DESC_DISSECTOR")
+        .allowlist_var("REC_TYPE_.*")
         .allowlist_type("ftenum")
         .allowlist_type("field_display_e")
         .opaque_type("tvbuff")

@@ -1,8 +1,8 @@
 /* The C that Rust cannot express: Wireshark's macros (HFILL, EXPFILL, TRY/CATCH), static inline
  * helpers, and a trampoline so that a Wireshark exception (a longjmp) never crosses a Rust frame.
  * bindgen reads this header; only the shim_* names (and a few constants) are bound. */
-#ifndef TCPLIFE_SHIM_H
-#define TCPLIFE_SHIM_H
+#ifndef EPAN_SHIM_H
+#define EPAN_SHIM_H
 
 #include <stdint.h>
 #include <epan/packet.h>
@@ -32,6 +32,10 @@ typedef struct shim_bool_pref {
     shim_pref_bool_storage value;
 } shim_bool_pref;
 
+typedef struct shim_uint_pref {
+    unsigned value;
+} shim_uint_pref;
+
 /* Registration (called from Wireshark's registration phase; none of these throws). */
 void shim_register_plugin(void (*register_protoinfo)(void), void (*register_handoff)(void));
 void shim_set_rust_dissector(shim_rust_dissector_fn fn);
@@ -44,9 +48,16 @@ expert_field *shim_register_expert(int proto, const char *name, const char *summ
 shim_bool_pref *shim_register_bool_pref(int proto, const char *name, const char *title,
                                         const char *description, int default_value);
 int shim_bool_pref_get(const shim_bool_pref *pref);
+shim_uint_pref *shim_register_uint_pref(int proto, const char *name, const char *title,
+                                        const char *description, unsigned base,
+                                        unsigned default_value);
+unsigned shim_uint_pref_get(const shim_uint_pref *pref);
 dissector_handle_t shim_register_dissector(const char *name, int proto, void *ctx);
 void shim_register_postdissector(dissector_handle_t handle);
-void shim_add_tcp_port(dissector_handle_t handle, uint32_t port);
+/* -1 when the table does not exist (a typo, or a protocol not built into this Wireshark). */
+int shim_dissector_add_uint(const char *table, uint32_t value, dissector_handle_t handle,
+                            int with_preference);
+int shim_dissector_add_string(const char *table, const char *value, dissector_handle_t handle);
 void shim_register_init_routine(void (*fn)(void));
 void shim_register_cleanup_routine(void (*fn)(void));
 
@@ -73,8 +84,15 @@ int shim_add_generated_strings(proto_tree *tree, tvbuff_t *tvb, const shim_str_i
 proto_item *shim_add_string(packet_info *pinfo, proto_tree *tree, int hf, tvbuff_t *tvb,
                             int start, int len, const char *value, size_t value_len,
                             int generated);
-proto_item *shim_add_uint64(proto_tree *tree, int hf, tvbuff_t *tvb, int start, int len,
-                            uint64_t value, int generated);
+/* An item read from the packet bytes, decoded as the field's type says (ENC_* encoding). */
+proto_item *shim_add_item(proto_tree *tree, int hf, tvbuff_t *tvb, int start, int len,
+                          unsigned encoding);
+proto_tree *shim_item_add_subtree(proto_item *item, int ett);
+/* A value for any unsigned (FT_UINT8..FT_UINT64, FT_BOOLEAN) or signed (FT_INT*) field. */
+proto_item *shim_add_uint(proto_tree *tree, int hf, tvbuff_t *tvb, int start, int len,
+                          uint64_t value, int generated);
+proto_item *shim_add_int(proto_tree *tree, int hf, tvbuff_t *tvb, int start, int len,
+                         int64_t value, int generated);
 proto_item *shim_add_reltime(proto_tree *tree, int hf, tvbuff_t *tvb, int start, int len,
                              int64_t secs, int32_t nsecs, int generated);
 int shim_add_expert(packet_info *pinfo, proto_item *item, expert_field *ei);

@@ -1,8 +1,8 @@
-/* Every difference between the Wireshark releases tcplife-plugin builds against (4.0, 4.2,
- * 4.4) that the C side sees lives here; the Rust side's counterpart is src/ffi/compat.rs.
- * Anything version-specific elsewhere is a bug. */
-#ifndef TCPLIFE_SHIM_COMPAT_H
-#define TCPLIFE_SHIM_COMPAT_H
+/* Every difference between the Wireshark releases epan-sys builds against (4.0, 4.2, 4.4) that
+ * the C side sees lives here; the Rust side's counterpart is the cfgs build.rs emits, read only
+ * in src/lib.rs. Anything version-specific elsewhere is a bug. */
+#ifndef EPAN_SHIM_COMPAT_H
+#define EPAN_SHIM_COMPAT_H
 
 #include <ws_version.h>
 

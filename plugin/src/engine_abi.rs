@@ -1,3 +1,4 @@
+#![allow(unsafe_code)]
 //! The engine's C ABI, declared in `include/tcplife.h` (keep the two in step: the structs are
 //! `#[repr(C)]` mirrors of the header's).
 
@@ -9,7 +10,7 @@ use std::sync::Mutex;
 use tcplife_capture::{slice_frame, LinkType};
 use tcplife_engine::{Annotation, Config, ConnSummary, Flags, Notes, Segment, Tracker};
 
-use super::guard;
+use epan::guard;
 
 const OK: i32 = 0;
 const ERROR: i32 = -1;
@@ -132,7 +133,7 @@ pub extern "C" fn tcplife_abi_version() -> u32 {
 
 #[no_mangle]
 pub extern "C" fn tcplife_version() -> *const c_char {
-    super::version::PLUGIN_VERSION_CSTR.as_ptr().cast()
+    concat!(env!("CARGO_PKG_VERSION"), "\0").as_ptr().cast()
 }
 
 #[no_mangle]

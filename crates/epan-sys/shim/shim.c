@@ -109,32 +109,50 @@ expert_field *shim_register_expert(int proto, const char *name, const char *summ
     return id;
 }
 
-/* prefs_register_protocol may be called once per protocol: remember the modules. */
-static struct { int proto; module_t *module; } pref_modules[8];
+/* prefs_register_protocol may be called once per protocol: remember each protocol's module.
+ * Registration is rare and happens once, so a linear search over a growing array is enough. */
+static struct pref_module { int proto; module_t *module; } *pref_modules;
+static size_t n_pref_modules;
+
+static module_t *pref_module(int proto)
+{
+    for (size_t i = 0; i < n_pref_modules; i++)
+        if (pref_modules[i].proto == proto)
+            return pref_modules[i].module;
+    module_t *module = prefs_register_protocol(proto, NULL);
+    pref_modules = g_renew(struct pref_module, pref_modules, n_pref_modules + 1);
+    pref_modules[n_pref_modules].proto = proto;
+    pref_modules[n_pref_modules].module = module;
+    n_pref_modules++;
+    return module;
+}
 
 shim_bool_pref *shim_register_bool_pref(int proto, const char *name, const char *title,
                                         const char *description, int default_value)
 {
-    module_t *module = NULL;
-    size_t i;
-    for (i = 0; i < G_N_ELEMENTS(pref_modules) && pref_modules[i].module; i++) {
-        if (pref_modules[i].proto == proto) {
-            module = pref_modules[i].module;
-            break;
-        }
-    }
-    if (!module) {
-        if (i == G_N_ELEMENTS(pref_modules))
-            return NULL;
-        module = prefs_register_protocol(proto, NULL);
-        pref_modules[i].proto = proto;
-        pref_modules[i].module = module;
-    }
+    module_t *module = pref_module(proto);
+    if (!module)
+        return NULL;
     shim_bool_pref *pref = g_new0(shim_bool_pref, 1);
     pref->value = default_value != 0;
     prefs_register_bool_preference(module, name, title, description, &pref->value);
     return pref;
 }
+
+shim_uint_pref *shim_register_uint_pref(int proto, const char *name, const char *title,
+                                        const char *description, unsigned base,
+                                        unsigned default_value)
+{
+    module_t *module = pref_module(proto);
+    if (!module)
+        return NULL;
+    shim_uint_pref *pref = g_new0(shim_uint_pref, 1);
+    pref->value = default_value;
+    prefs_register_uint_preference(module, name, title, description, base, &pref->value);
+    return pref;
+}
+
+unsigned shim_uint_pref_get(const shim_uint_pref *pref) { return pref ? pref->value : 0; }
 
 int shim_bool_pref_get(const shim_bool_pref *pref) { return pref && pref->value; }
 
@@ -145,9 +163,24 @@ dissector_handle_t shim_register_dissector(const char *name, int proto, void *ct
 
 void shim_register_postdissector(dissector_handle_t handle) { register_postdissector(handle); }
 
-void shim_add_tcp_port(dissector_handle_t handle, uint32_t port)
+int shim_dissector_add_uint(const char *table, uint32_t value, dissector_handle_t handle,
+                            int with_preference)
 {
-    dissector_add_uint_with_preference("tcp.port", port, handle);
+    if (!find_dissector_table(table))
+        return -1;
+    if (with_preference)
+        dissector_add_uint_with_preference(table, value, handle);
+    else
+        dissector_add_uint(table, value, handle);
+    return 0;
+}
+
+int shim_dissector_add_string(const char *table, const char *value, dissector_handle_t handle)
+{
+    if (!find_dissector_table(table))
+        return -1;
+    dissector_add_string(table, value, handle);
+    return 0;
 }
 
 void shim_register_init_routine(void (*fn)(void)) { register_init_routine(fn); }
@@ -246,14 +279,68 @@ proto_item *shim_add_string(packet_info *pinfo, proto_tree *tree, int hf, tvbuff
     return pending_code ? NULL : item;
 }
 
-proto_item *shim_add_uint64(proto_tree *tree, int hf, tvbuff_t *tvb, int start, int len,
-                            uint64_t value, int generated)
+proto_item *shim_add_item(proto_tree *tree, int hf, tvbuff_t *tvb, int start, int len,
+                          unsigned encoding)
+{
+    proto_item *volatile item = NULL;
+    if (pending_code)
+        return NULL;
+    SHIM_GUARDED(item = proto_tree_add_item(tree, hf, tvb, start, len, encoding));
+    return pending_code ? NULL : item;
+}
+
+proto_tree *shim_item_add_subtree(proto_item *item, int ett)
+{
+    proto_tree *volatile sub = NULL;
+    if (pending_code)
+        return NULL;
+    SHIM_GUARDED(sub = proto_item_add_subtree(item, ett));
+    return pending_code ? NULL : sub;
+}
+
+proto_item *shim_add_uint(proto_tree *tree, int hf, tvbuff_t *tvb, int start, int len,
+                          uint64_t value, int generated)
 {
     proto_item *volatile item = NULL;
     if (pending_code)
         return NULL;
     SHIM_GUARDED({
-        item = proto_tree_add_uint64(tree, hf, tvb, start, len, value);
+        switch (proto_registrar_get_ftype(hf)) {
+        case FT_UINT64:
+        case FT_UINT56:
+        case FT_UINT48:
+        case FT_UINT40:
+            item = proto_tree_add_uint64(tree, hf, tvb, start, len, value);
+            break;
+        case FT_BOOLEAN:
+            item = proto_tree_add_boolean(tree, hf, tvb, start, len, (uint32_t)(value != 0));
+            break;
+        default:
+            item = proto_tree_add_uint(tree, hf, tvb, start, len, (uint32_t)value);
+        }
+        if (generated)
+            proto_item_set_generated(item);
+    });
+    return pending_code ? NULL : item;
+}
+
+proto_item *shim_add_int(proto_tree *tree, int hf, tvbuff_t *tvb, int start, int len,
+                         int64_t value, int generated)
+{
+    proto_item *volatile item = NULL;
+    if (pending_code)
+        return NULL;
+    SHIM_GUARDED({
+        switch (proto_registrar_get_ftype(hf)) {
+        case FT_INT64:
+        case FT_INT56:
+        case FT_INT48:
+        case FT_INT40:
+            item = proto_tree_add_int64(tree, hf, tvb, start, len, value);
+            break;
+        default:
+            item = proto_tree_add_int(tree, hf, tvb, start, len, (int32_t)value);
+        }
         if (generated)
             proto_item_set_generated(item);
     });

@@ -4,12 +4,10 @@ use std::ffi::{c_void, CStr};
 use std::marker::PhantomData;
 use std::num::NonZeroUsize;
 use std::os::raw::c_int;
-use std::sync::Mutex;
 
-use tcplife_capture::LinkType;
+use epan_sys as sys;
 
-use super::guard;
-use super::sys;
+use crate::guard;
 
 /// Wireshark threw while the shim was working for us (malformed packet, too many tree items...).
 /// The dissector should return at once; the exception is rethrown once it has.
@@ -51,45 +49,188 @@ unsafe impl Send for BoolPref {}
 unsafe impl Sync for BoolPref {}
 
 impl BoolPref {
+    /// The preference's current value.
     pub fn get(self) -> bool {
         // SAFETY: the shim accepts NULL and otherwise reads a live allocation.
         unsafe { sys::shim_bool_pref_get(self.0) != 0 }
     }
 }
 
+/// An unsigned number preference; Wireshark writes it when the user changes it.
 #[derive(Clone, Copy, Debug)]
+pub struct UintPref(*const sys::shim_uint_pref);
+// SAFETY: as for BoolPref.
+unsafe impl Send for UintPref {}
+unsafe impl Sync for UintPref {}
+
+impl UintPref {
+    /// The preference's current value.
+    pub fn get(self) -> u32 {
+        // SAFETY: the shim accepts NULL and otherwise reads a live allocation.
+        unsafe { sys::shim_uint_pref_get(self.0) }
+    }
+}
+
+/// How an integer field is shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Base {
+    /// Decimal (`BASE_DEC`).
+    Dec,
+    /// Hexadecimal (`BASE_HEX`).
+    Hex,
+    /// Decimal and hexadecimal (`BASE_DEC_HEX`).
+    DecHex,
+}
+
+/// The type of a header field: Wireshark's `FT_*` kinds that dissectors use most.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum FieldKind {
     /// A string (`FT_STRING`).
     Str,
     /// An unsigned 64-bit number in decimal (`FT_UINT64`, `BASE_DEC`).
     U64,
+    /// An unsigned integer of 1, 2, 3, 4 or 8 bytes (`FT_UINT8`...`FT_UINT64`).
+    Uint {
+        /// Width in bytes: 1, 2, 3, 4 or 8 (anything else is taken as 8).
+        bytes: u8,
+        /// How it is shown.
+        base: Base,
+    },
+    /// A signed integer of 1, 2, 3, 4 or 8 bytes (`FT_INT8`...`FT_INT64`).
+    Int {
+        /// Width in bytes: 1, 2, 3, 4 or 8 (anything else is taken as 8).
+        bytes: u8,
+    },
+    /// A true/false value (`FT_BOOLEAN`, no bitmask).
+    Bool,
+    /// Raw bytes (`FT_BYTES`).
+    Bytes,
+    /// An IPv4 address (`FT_IPv4`).
+    Ipv4,
+    /// An IPv6 address (`FT_IPv6`).
+    Ipv6,
     /// A duration (`FT_RELATIVE_TIME`), printed in seconds.
     Duration,
+    /// No value: a label or a subtree's head (`FT_NONE`).
+    None,
 }
 
+impl FieldKind {
+    fn ft_display(self) -> (u32, u32) {
+        let base = |b: Base| match b {
+            Base::Dec => sys::BASE_DEC,
+            Base::Hex => sys::BASE_HEX,
+            Base::DecHex => sys::BASE_DEC_HEX,
+        };
+        match self {
+            FieldKind::Str => (sys::FT_STRING, sys::BASE_NONE),
+            FieldKind::U64 => (sys::FT_UINT64, sys::BASE_DEC),
+            FieldKind::Uint { bytes, base: b } => (
+                match bytes {
+                    1 => sys::FT_UINT8,
+                    2 => sys::FT_UINT16,
+                    3 => sys::FT_UINT24,
+                    4 => sys::FT_UINT32,
+                    _ => sys::FT_UINT64,
+                },
+                base(b),
+            ),
+            FieldKind::Int { bytes } => (
+                match bytes {
+                    1 => sys::FT_INT8,
+                    2 => sys::FT_INT16,
+                    3 => sys::FT_INT24,
+                    4 => sys::FT_INT32,
+                    _ => sys::FT_INT64,
+                },
+                sys::BASE_DEC,
+            ),
+            FieldKind::Bool => (sys::FT_BOOLEAN, sys::BASE_NONE),
+            FieldKind::Bytes => (sys::FT_BYTES, sys::BASE_NONE),
+            FieldKind::Ipv4 => (sys::FT_IPv4, sys::BASE_NONE),
+            FieldKind::Ipv6 => (sys::FT_IPv6, sys::BASE_NONE),
+            FieldKind::Duration => (sys::FT_RELATIVE_TIME, sys::BASE_NONE),
+            FieldKind::None => (sys::FT_NONE, sys::BASE_NONE),
+        }
+    }
+}
+
+/// How the bytes of a field read from the packet are encoded (`ENC_*`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Encoding {
+    /// Network byte order (`ENC_BIG_ENDIAN`).
+    BigEndian,
+    /// `ENC_LITTLE_ENDIAN`.
+    LittleEndian,
+    /// ASCII text (`ENC_ASCII`).
+    Ascii,
+    /// UTF-8 text (`ENC_UTF_8`).
+    Utf8,
+    /// No encoding applies (`ENC_NA`: bytes, addresses, `FieldKind::None`).
+    NotApplicable,
+}
+
+impl Encoding {
+    fn raw(self) -> u32 {
+        match self {
+            Encoding::BigEndian => sys::ENC_BIG_ENDIAN,
+            Encoding::LittleEndian => sys::ENC_LITTLE_ENDIAN,
+            Encoding::Ascii => sys::ENC_ASCII,
+            Encoding::Utf8 => sys::ENC_UTF_8,
+            Encoding::NotApplicable => sys::ENC_NA,
+        }
+    }
+}
+
+/// The kind of problem an expert info reports (`PI_*` groups).
 #[derive(Clone, Copy, Debug)]
 pub enum ExpertGroup {
+    /// Sequence problems (retransmissions, resets...).
     Sequence,
+    /// Protocol violations.
     Protocol,
+    /// Response codes worth noting.
     ResponseCode,
+    /// Malformed packets.
     Malformed,
 }
 
+/// How serious an expert info is.
 #[derive(Clone, Copy, Debug)]
 pub enum Severity {
+    /// Usual workflow.
     Chat,
+    /// Notable, but not a problem.
     Note,
+    /// A warning.
     Warn,
+    /// An error.
     Error,
 }
+
+/// A dissector table named to [`Handle::add_uint`] or [`Handle::add_string`] does not exist in
+/// this Wireshark.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NoSuchTable;
+
+impl std::fmt::Display for NoSuchTable {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("no such dissector table")
+    }
+}
+
+impl std::error::Error for NoSuchTable {}
 
 /// What a dissector implements. Returning `Err(Thrown)` is how a shim-caught exception is
 /// passed back up; `Ok(n)` is the number of bytes consumed (0: not mine).
 pub trait Dissector: Sync {
+    /// Dissects one packet (or, for a postdissector, one frame).
     fn dissect(&self, pkt: &mut Packet<'_>) -> Result<usize, Thrown>;
 }
 
 impl Protocol {
+    /// Registers a protocol: its full name, the short name of the Protocol column, and the
+    /// prefix of its display-filter fields. Call it in a registration function.
     pub fn register(name: &'static CStr, short_name: &'static CStr, filter: &'static CStr) -> Self {
         // SAFETY: 'static strings, as Wireshark keeps the pointers.
         Protocol(unsafe {
@@ -97,6 +238,8 @@ impl Protocol {
         })
     }
 
+    /// Registers a header field: its label, its filter name (`proto.field`), its type and a
+    /// one-line description.
     pub fn field(
         self,
         name: &'static CStr,
@@ -104,11 +247,7 @@ impl Protocol {
         kind: FieldKind,
         blurb: &'static CStr,
     ) -> Field {
-        let (ty, display) = match kind {
-            FieldKind::Str => (sys::FT_STRING, sys::BASE_NONE),
-            FieldKind::U64 => (sys::FT_UINT64, sys::BASE_DEC),
-            FieldKind::Duration => (sys::FT_RELATIVE_TIME, sys::BASE_NONE),
-        };
+        let (ty, display) = kind.ft_display();
         // SAFETY: 'static strings; the shim allocates the table Wireshark keeps.
         Field(unsafe {
             sys::shim_register_field(
@@ -122,6 +261,7 @@ impl Protocol {
         })
     }
 
+    /// Registers an expert info: its filter name, its summary, group and severity.
     pub fn expert(
         self,
         name: &'static CStr,
@@ -153,6 +293,7 @@ impl Protocol {
         })
     }
 
+    /// Registers a boolean preference in the protocol's preferences (`proto.name`).
     pub fn bool_pref(
         self,
         name: &'static CStr,
@@ -168,6 +309,27 @@ impl Protocol {
                 title.as_ptr(),
                 description.as_ptr(),
                 default as c_int,
+            )
+        })
+    }
+
+    /// Registers an unsigned number preference, shown and edited in decimal.
+    pub fn uint_pref(
+        self,
+        name: &'static CStr,
+        title: &'static CStr,
+        description: &'static CStr,
+        default: u32,
+    ) -> UintPref {
+        // SAFETY: 'static strings; the shim allocates the storage for the process.
+        UintPref(unsafe {
+            sys::shim_register_uint_pref(
+                self.0,
+                name.as_ptr(),
+                title.as_ptr(),
+                description.as_ptr(),
+                10,
+                default,
             )
         })
     }
@@ -190,8 +352,8 @@ impl Protocol {
         unsafe { sys::shim_register_postdissector(handle) }
     }
 
-    /// Registers `dissector` by name; hook it to a port with [`Protocol::add_tcp_port`] in the
-    /// handoff phase.
+    /// Registers `dissector` by name; hook it to a table or port with [`Handle::add_uint`]
+    /// in the handoff phase ([`on_handoff`](crate::on_handoff)).
     pub fn register_dissector(
         self,
         name: &'static CStr,
@@ -209,104 +371,110 @@ unsafe impl Send for Handle {}
 unsafe impl Sync for Handle {}
 
 impl Handle {
+    /// The dissector gets what `table` (e.g. `"tcp.port"`, `"udp.port"`, `"ethertype"`) maps
+    /// `value` to. `with_preference` also makes the value a user preference (a port list the
+    /// user can edit, as Wireshark's own dissectors do for their ports).
+    pub fn add_uint(
+        self,
+        table: &CStr,
+        value: u32,
+        with_preference: bool,
+    ) -> Result<(), NoSuchTable> {
+        // SAFETY: a live handle; Wireshark copies what it keeps of the table name.
+        let rc = unsafe {
+            sys::shim_dissector_add_uint(table.as_ptr(), value, self.0, with_preference as c_int)
+        };
+        if rc == 0 {
+            Ok(())
+        } else {
+            Err(NoSuchTable)
+        }
+    }
+
+    /// The dissector gets what the string table `table` maps `value` to.
+    pub fn add_string(self, table: &CStr, value: &'static CStr) -> Result<(), NoSuchTable> {
+        // SAFETY: a live handle; the value is 'static, as Wireshark keeps the key.
+        let rc = unsafe { sys::shim_dissector_add_string(table.as_ptr(), value.as_ptr(), self.0) };
+        if rc == 0 {
+            Ok(())
+        } else {
+            Err(NoSuchTable)
+        }
+    }
+
     /// TCP hands this port's payload to the dissector (also editable as a preference).
     pub fn add_tcp_port(self, port: u16) {
-        // SAFETY: a live handle.
-        unsafe { sys::shim_add_tcp_port(self.0, port as u32) }
+        // "tcp.port" exists in every Wireshark with TCP, so the error cannot happen.
+        let _ = self.add_uint(c"tcp.port", u32::from(port), true);
     }
 }
 
 impl Subtree {
+    /// Registers a subtree id (Wireshark remembers per id whether the user expanded it).
     pub fn register() -> Self {
         // SAFETY: no arguments; the shim allocates what Wireshark keeps.
         Subtree(unsafe { sys::shim_register_subtree() })
     }
 }
 
-static INIT_ROUTINES: Mutex<Vec<fn()>> = Mutex::new(Vec::new());
-static CLEANUP_ROUTINES: Mutex<Vec<fn()>> = Mutex::new(Vec::new());
-
-unsafe extern "C" fn run_init_routines() {
-    let routines = INIT_ROUTINES.lock().map(|r| r.clone()).unwrap_or_default();
-    for f in routines {
-        guard((), f);
-    }
-}
-
-unsafe extern "C" fn run_cleanup_routines() {
-    let routines = CLEANUP_ROUTINES
-        .lock()
-        .map(|r| r.clone())
-        .unwrap_or_default();
-    for f in routines {
-        guard((), f);
-    }
-}
-
-type RegisterRoutine = unsafe extern "C" fn(Option<unsafe extern "C" fn()>);
-
-fn push_routine(
-    list: &Mutex<Vec<fn()>>,
-    f: fn(),
-    register: RegisterRoutine,
-    trampoline: unsafe extern "C" fn(),
-) {
-    let mut list = list.lock().unwrap_or_else(|p| p.into_inner());
-    if list.is_empty() {
-        // SAFETY: registers a function that lives for the process.
-        unsafe { register(Some(trampoline)) }
-    }
-    list.push(f);
-}
-
-/// `f` runs before a capture file is dissected (a new file, a reload, changed preferences).
-pub fn on_new_file(f: fn()) {
-    push_routine(
-        &INIT_ROUTINES,
-        f,
-        sys::shim_register_init_routine,
-        run_init_routines,
-    );
-}
-
-/// `f` runs when a capture file is closed.
-pub fn on_file_closed(f: fn()) {
-    push_routine(
-        &CLEANUP_ROUTINES,
-        f,
-        sys::shim_register_cleanup_routine,
-        run_cleanup_routines,
-    );
-}
-
 /// What Wireshark knows about the frame being dissected.
 #[derive(Clone, Copy, Debug)]
 pub struct FrameInfo {
+    /// The frame number (from 1, in file order).
     pub number: u32,
     /// Already dissected once: only the first pass may change state.
     pub visited: bool,
-    /// The link layer of this packet, when tcplife can slice it.
-    pub link_type: Option<LinkType>,
+    /// The frame's link-layer encapsulation; `None` for a record that is not a packet (an
+    /// event, a systemd journal entry...).
+    pub encap: Option<Encap>,
+    /// Capture time, in nanoseconds since the Unix epoch.
     pub ts_ns: i64,
     /// Column text is wanted for this dissection.
     pub has_columns: bool,
+    /// Source port of the transport layer, once a lower dissector set it (0 otherwise).
     pub src_port: u32,
+    /// Destination port of the transport layer, once a lower dissector set it (0 otherwise).
     pub dst_port: u32,
 }
 
-fn link_type_of(encap: c_int) -> Option<LinkType> {
-    let encap = u32::try_from(encap).ok()?;
-    Some(match encap {
-        sys::WTAP_ENCAP_ETHERNET => LinkType::Ethernet,
-        sys::WTAP_ENCAP_NULL => LinkType::Null,
-        sys::WTAP_ENCAP_LOOP => LinkType::Loop,
-        sys::WTAP_ENCAP_RAW_IP => LinkType::RawIp,
-        sys::WTAP_ENCAP_RAW_IP4 => LinkType::Ipv4,
-        sys::WTAP_ENCAP_RAW_IP6 => LinkType::Ipv6,
-        sys::WTAP_ENCAP_SLL => LinkType::LinuxSll,
-        sys::WTAP_ENCAP_SLL2 => LinkType::LinuxSll2,
-        _ => return None,
-    })
+/// Wireshark's link-layer encapsulation of a packet (`WTAP_ENCAP_*`), for the common ones.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Encap {
+    /// Ethernet (`WTAP_ENCAP_ETHERNET`).
+    Ethernet,
+    /// BSD loopback, host byte order family (`WTAP_ENCAP_NULL`).
+    Null,
+    /// OpenBSD loopback, network byte order family (`WTAP_ENCAP_LOOP`).
+    Loop,
+    /// Raw IP, version from the first nibble (`WTAP_ENCAP_RAW_IP`).
+    RawIp,
+    /// Raw IPv4 (`WTAP_ENCAP_RAW_IP4`).
+    RawIp4,
+    /// Raw IPv6 (`WTAP_ENCAP_RAW_IP6`).
+    RawIp6,
+    /// Linux cooked capture (`WTAP_ENCAP_SLL`).
+    Sll,
+    /// Linux cooked capture v2 (`WTAP_ENCAP_SLL2`).
+    Sll2,
+    /// Any other `WTAP_ENCAP_*` value (numbers are Wireshark's, not pcap's link types).
+    Other(i32),
+}
+
+impl Encap {
+    fn from_raw(encap: c_int) -> Self {
+        match u32::try_from(encap) {
+            Ok(sys::WTAP_ENCAP_ETHERNET) => Encap::Ethernet,
+            Ok(sys::WTAP_ENCAP_NULL) => Encap::Null,
+            Ok(sys::WTAP_ENCAP_LOOP) => Encap::Loop,
+            Ok(sys::WTAP_ENCAP_RAW_IP) => Encap::RawIp,
+            Ok(sys::WTAP_ENCAP_RAW_IP4) => Encap::RawIp4,
+            Ok(sys::WTAP_ENCAP_RAW_IP6) => Encap::RawIp6,
+            Ok(sys::WTAP_ENCAP_SLL) => Encap::Sll,
+            Ok(sys::WTAP_ENCAP_SLL2) => Encap::Sll2,
+            _ => Encap::Other(encap),
+        }
+    }
 }
 
 /// The packet being dissected, valid for one call of [`Dissector::dissect`].
@@ -319,6 +487,7 @@ pub struct Packet<'a> {
 }
 
 impl<'a> Packet<'a> {
+    /// What Wireshark knows about the frame.
     pub fn frame(&self) -> FrameInfo {
         self.frame
     }
@@ -337,8 +506,9 @@ impl<'a> Packet<'a> {
     }
 
     /// Makes Wireshark throw a ReportedBoundsError (as a too-short packet would), through the
-    /// shim: for tests of the exception path.
-    pub fn inject_bounds_error(&mut self) -> Result<(), Thrown> {
+    /// shim: for tests of the exception path (see `testing`).
+    #[cfg_attr(not(feature = "testing"), allow(dead_code))]
+    pub(crate) fn inject_bounds_error(&mut self) -> Result<(), Thrown> {
         // SAFETY: no arguments; the shim catches what it throws.
         thrown_if(unsafe { sys::shim_test_throw() } != 0)
     }
@@ -457,23 +627,110 @@ impl<'a> Tree<'a> {
         Ok((it, Tree { tree: sub, ..*self }))
     }
 
-    /// Several computed strings at once (cheaper than one call each: one exception frame).
+    /// Several computed strings at once (cheaper than one call each: one exception frame per
+    /// 16 items, built on the stack). Any number of items.
     pub fn add_generated_strs(&self, items: &[(Field, &CStr)]) -> Result<(), Thrown> {
-        let mut raw = [sys::shim_str_item {
-            hf: -1,
-            value: std::ptr::null(),
-        }; 16];
-        let n = items.len().min(raw.len());
-        for (r, (field, value)) in raw.iter_mut().zip(items) {
-            *r = sys::shim_str_item {
-                hf: field.0,
-                value: value.as_ptr(),
-            };
+        const CHUNK: usize = 16;
+        for chunk in items.chunks(CHUNK) {
+            let mut raw = [sys::shim_str_item {
+                hf: -1,
+                value: std::ptr::null(),
+            }; CHUNK];
+            for (r, (field, value)) in raw.iter_mut().zip(chunk) {
+                *r = sys::shim_str_item {
+                    hf: field.0,
+                    value: value.as_ptr(),
+                };
+            }
+            // SAFETY: `chunk.len()` items with NUL-terminated values that outlive the call
+            // (Wireshark copies them).
+            thrown_if(
+                unsafe {
+                    sys::shim_add_generated_strings(self.tree, self.tvb, raw.as_ptr(), chunk.len())
+                } != 0,
+            )?;
         }
-        // SAFETY: `n` items with NUL-terminated values that outlive the call (Wireshark copies).
-        thrown_if(
-            unsafe { sys::shim_add_generated_strings(self.tree, self.tvb, raw.as_ptr(), n) } != 0,
-        )
+        Ok(())
+    }
+
+    /// An item read from bytes `start..start+len` of the packet, decoded as the field's kind
+    /// says (`proto_tree_add_item`): the usual way to show a header field.
+    pub fn add_item(
+        &self,
+        field: Field,
+        start: usize,
+        len: usize,
+        encoding: Encoding,
+    ) -> Result<Item<'a>, Thrown> {
+        // SAFETY: live tree/tvb; out-of-range bytes make Wireshark throw, which the shim
+        // catches.
+        item(unsafe {
+            sys::shim_add_item(
+                self.tree,
+                field.0,
+                self.tvb,
+                start as c_int,
+                len as c_int,
+                encoding.raw(),
+            )
+        })
+    }
+
+    /// Opens a subtree under `item` (an item of this tree).
+    pub fn subtree(&self, item: Item<'a>, subtree: Subtree) -> Result<Tree<'a>, Thrown> {
+        // SAFETY: a live item; the shim catches exceptions.
+        let sub = unsafe { sys::shim_item_add_subtree(item.0, subtree.0) };
+        if sub.is_null() {
+            return Err(Thrown);
+        }
+        Ok(Tree { tree: sub, ..*self })
+    }
+
+    /// A value for an unsigned integer or boolean field, taken from bytes
+    /// `start..start+len` (0, 0 for a computed value, shown as generated).
+    pub fn add_uint(
+        &self,
+        field: Field,
+        start: usize,
+        len: usize,
+        value: u64,
+    ) -> Result<Item<'a>, Thrown> {
+        let generated = (start, len) == (0, 0);
+        // SAFETY: as add_str_raw.
+        item(unsafe {
+            sys::shim_add_uint(
+                self.tree,
+                field.0,
+                self.tvb,
+                start as c_int,
+                len as c_int,
+                value,
+                generated as c_int,
+            )
+        })
+    }
+
+    /// A value for a signed integer field, as [`Tree::add_uint`].
+    pub fn add_int(
+        &self,
+        field: Field,
+        start: usize,
+        len: usize,
+        value: i64,
+    ) -> Result<Item<'a>, Thrown> {
+        let generated = (start, len) == (0, 0);
+        // SAFETY: as add_str_raw.
+        item(unsafe {
+            sys::shim_add_int(
+                self.tree,
+                field.0,
+                self.tvb,
+                start as c_int,
+                len as c_int,
+                value,
+                generated as c_int,
+            )
+        })
     }
 
     /// A string computed by the dissector (shown as generated, not tied to packet bytes).
@@ -516,11 +773,12 @@ impl<'a> Tree<'a> {
         })
     }
 
+    /// A computed unsigned integer (any `FieldKind::Uint`/`U64`/`Bool` field).
     pub fn add_generated_u64(&self, field: Field, value: u64) -> Result<Item<'a>, Thrown> {
-        // SAFETY: as add_str_raw.
-        item(unsafe { sys::shim_add_uint64(self.tree, field.0, self.tvb, 0, 0, value, 1) })
+        self.add_uint(field, 0, 0, value)
     }
 
+    /// A computed duration (a `FieldKind::Duration` field), in nanoseconds.
     pub fn add_generated_duration_ns(&self, field: Field, ns: u64) -> Result<Item<'a>, Thrown> {
         let secs = (ns / 1_000_000_000) as i64;
         let nsecs = (ns % 1_000_000_000) as i32;
@@ -530,7 +788,7 @@ impl<'a> Tree<'a> {
 }
 
 /// The single entry point the shim's trampoline calls for every registered dissector.
-pub(super) unsafe extern "C" fn rust_dissect(
+pub(crate) unsafe extern "C" fn rust_dissect(
     ctx: *mut c_void,
     tvb: *mut sys::tvbuff_t,
     pinfo: *mut sys::packet_info,
@@ -549,11 +807,7 @@ pub(super) unsafe extern "C" fn rust_dissect(
         let frame = FrameInfo {
             number: raw.num,
             visited: raw.visited != 0,
-            link_type: if raw.is_packet != 0 {
-                link_type_of(raw.encap)
-            } else {
-                None
-            },
+            encap: (raw.is_packet != 0).then(|| Encap::from_raw(raw.encap)),
             ts_ns: raw
                 .secs
                 .saturating_mul(1_000_000_000)
@@ -593,6 +847,7 @@ impl<const N: usize> Default for CText<N> {
 }
 
 impl<const N: usize> CText<N> {
+    /// Appends `s`, cut to what fits (at a character boundary, and at a NUL byte).
     pub fn push(&mut self, s: &str) -> &mut Self {
         let room = N.saturating_sub(1 + self.len);
         let mut take = s.len().min(room);
@@ -607,10 +862,12 @@ impl<const N: usize> CText<N> {
         self
     }
 
+    /// Nothing pushed yet (or nothing fitted).
     pub fn is_empty(&self) -> bool {
         self.len == 0
     }
 
+    /// The text as a C string.
     pub fn as_cstr(&mut self) -> &CStr {
         self.buf[self.len] = 0;
         CStr::from_bytes_with_nul(&self.buf[..=self.len]).unwrap_or_default()
