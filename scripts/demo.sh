@@ -7,7 +7,8 @@
 #   4. runs every scenario of the demo harness for real on 127.0.0.1 (capture with dumpcap, so
 #      with sudo unless already root) and checks tcplife's verdicts, engine and plugin;
 #   5. shows the article's exchange (the server greets "Hello Client" and closes first) as a
-#      ladder diagram, the per-packet phases and tshark's packet list with the lifecycle columns.
+#      ladder diagram, the per-packet phases and tshark's packet list with the lifecycle columns,
+#      and writes that ladder as an SVG picture (OUT_DIR/server-closes.ladder.svg).
 #
 # Usage: scripts/demo.sh [OUT_DIR]      (default out/demo; captures land there)
 # Non-interactive; exits non-zero if anything fails, including any harness check.
@@ -50,6 +51,10 @@ echo "==> the article's exchange: $out/server-closes.pcapng"
 # harness switches to an unprivileged one), since Wireshark ignores plugin folders for root.
 "$bin/tcplife-harness" --reanalyse --scenario server-closes --out "$out" --with-tshark "$plugin" \
     || status=$?
+# The same connection as a picture for a report (docs/cli.md, "Pictures").
+"$bin/tcplife" ladder --format svg "$out/server-closes.pcapng" > "$out/server-closes.ladder.svg" \
+    || status=$?
+echo "ladder diagram as a picture: $out/server-closes.ladder.svg"
 if [ "$status" -ne 0 ]; then
     echo "demo: the harness reported failures (exit $status); see the FAIL lines above" >&2
     exit "$status"

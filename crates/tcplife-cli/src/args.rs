@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use tcplife_report::{ConnFormat, PacketFormat, SummaryFormat};
+use tcplife_report::{ConnFormat, LadderFormat, PacketFormat, SummaryFormat};
 
 const ABOUT: &str =
     "Where every TCP connection in a capture stands in its life: RFC 9293 endpoint \
@@ -99,9 +99,18 @@ the connection's first packet, phase and step, both endpoints' states after the 
 the event. Connections are numbered from 1 in order of their first packet, as in the `conn`
 column of `tcplife packets`.
 
+--format svg draws the same as a picture for a report: client lifeline left, server right,
+one slanted arrow per segment labelled with flags, seq, ack and len, the phases as coloured
+bands, both states after each segment beside the lifelines (bold where the segment changed
+them), the frame number and time on the left, step and event on the right, and how the
+connection ended below. --format html is a page with that picture and the packet table.
+Pictures draw the first 1000 segments of a connection.
+
 Examples:
   tcplife ladder capture.pcap
-  tcplife ladder capture.pcap --conn 4";
+  tcplife ladder capture.pcap --conn 4
+  tcplife ladder --format svg capture.pcap > conn1.svg
+  tcplife ladder --format html capture.pcap --conn 2 > conn2.html";
 
 const SUMMARY_HELP: &str = "\
 Every number is computed from the connections `tcplife conns` lists for the same files:
@@ -132,6 +141,23 @@ pub struct SummaryArgs {
     /// Capture files (pcap or pcapng); `-` reads standard input
     #[arg(value_name = "FILE", required = true)]
     pub files: Vec<PathBuf>,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum LadderFormatArg {
+    Text,
+    Svg,
+    Html,
+}
+
+impl From<LadderFormatArg> for LadderFormat {
+    fn from(f: LadderFormatArg) -> LadderFormat {
+        match f {
+            LadderFormatArg::Text => LadderFormat::Text,
+            LadderFormatArg::Svg => LadderFormat::Svg,
+            LadderFormatArg::Html => LadderFormat::Html,
+        }
+    }
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -171,6 +197,10 @@ pub struct PacketsArgs {
 
 #[derive(Args, Debug)]
 pub struct LadderArgs {
+    /// Output format: text for the terminal, or a picture (SVG, or an HTML page with the SVG and
+    /// the packet table)
+    #[arg(long, short, value_enum, default_value = "text")]
+    pub format: LadderFormatArg,
     /// Capture file (pcap or pcapng); `-` reads standard input
     #[arg(value_name = "FILE")]
     pub file: PathBuf,

@@ -13,7 +13,7 @@ use std::time::SystemTime;
 
 use clap::Parser;
 use tcplife_engine::{Config, ConnSummary, Role, Tracker};
-use tcplife_report::{ConnWriter, Endpoint, LadderWriter, PacketWriter, Summary};
+use tcplife_report::{ConnWriter, Endpoint, LadderOutput, PacketWriter, Summary};
 
 use args::{Cli, Command, ConnsArgs, LadderArgs, PacketsArgs, SummaryArgs};
 use input::Flow;
@@ -154,7 +154,7 @@ fn packets(a: PacketsArgs, config: Config, tty: bool, out: impl Write) -> Result
 
 fn ladder(a: LadderArgs, config: Config, out: impl Write) -> Result<bool, Stop> {
     let target = a.conn.unwrap_or(1);
-    let mut w = LadderWriter::new(out);
+    let mut w = LadderOutput::new(out, a.format.into());
     let mut tracker = Tracker::new(config);
     let mut seen = 0u64;
     let mut summary: Option<ConnSummary> = None;

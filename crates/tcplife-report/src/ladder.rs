@@ -15,9 +15,7 @@ pub struct LadderWriter<W: Write> {
     out: W,
     started: bool,
     t0: i64,
-    /// Each side's sequence number base (client, server), Wireshark-style: the ISN when the SYN
-    /// was seen, else one less than the first sequence number known, so data starts at 1.
-    base: [Option<u32>; 2],
+    labels: SegmentLabels,
     phase_width: usize,
     state_width: usize,
 }
@@ -28,7 +26,7 @@ impl<W: Write> LadderWriter<W> {
             out,
             started: false,
             t0: 0,
-            base: [None, None],
+            labels: SegmentLabels::default(),
             // Room for the longest phase with a step, `teardown 2+3/4`; anything longer pushes.
             phase_width: Phase::Teardown.as_str().len() + " 2+3/4".len(),
             state_width: TcpState::ALL
@@ -41,10 +39,6 @@ impl<W: Write> LadderWriter<W> {
 
     /// Adds one segment of the connection (the caller filters by `conn_id`).
     pub fn packet(&mut self, seg: &Segment, ann: &Annotation) -> io::Result<()> {
-        let (me, peer) = match ann.role {
-            Role::Client => (0, 1),
-            Role::Server => (1, 0),
-        };
         if !self.started {
             self.started = true;
             self.t0 = seg.ts_ns;
@@ -60,21 +54,7 @@ impl<W: Write> LadderWriter<W> {
             };
             self.header(ann.conn_id, client, server)?;
         }
-        let f = seg.flags;
-        let base = *self.base[me].get_or_insert(if f.syn() {
-            seg.seq
-        } else {
-            seg.seq.wrapping_sub(1)
-        });
-        let mut label = format!("{} seq={}", flags_str(f), seg.seq.wrapping_sub(base));
-        if f.ack() {
-            // The peer's base from what this side acknowledges, when the peer was not seen yet:
-            // an ACK of n acknowledges everything before n.
-            let peer_base = *self.base[peer].get_or_insert(seg.ack.wrapping_sub(1));
-            label.push_str(&format!(" ack={}", seg.ack.wrapping_sub(peer_base)));
-        }
-        label.push_str(&format!(" len={}", seg.payload_len));
-
+        let label = self.labels.label(seg, ann.role);
         let arrow = arrow(&label, ann.role);
         let phase = if ann.step.is_none() {
             ann.phase.as_str().to_string()
@@ -98,29 +78,9 @@ impl<W: Write> LadderWriter<W> {
     /// back the writer, flushed.
     pub fn finish(mut self, summary: Option<&ConnSummary>) -> io::Result<W> {
         if let Some(c) = summary {
-            writeln!(
-                self.out,
-                "\nended: {} (conn_state {}, history {}); first to close: {}",
-                c.ending.as_str(),
-                c.conn_state.as_str(),
-                if c.history.is_empty() {
-                    "-"
-                } else {
-                    &c.history
-                },
-                c.first_closer.map_or("nobody", |r| r.as_str()),
-            )?;
-            writeln!(
-                self.out,
-                "final states: client {}, server {}; handshake RTT {}; duration {} s; packets {} from client, {} from server",
-                c.client_state.as_str(),
-                c.server_state.as_str(),
-                c.handshake_rtt_ns
-                    .map_or_else(|| "unknown".to_string(), |ns| format!("{} ms", millis3(ns))),
-                secs6_string(c.duration_ns as i64),
-                c.orig_pkts,
-                c.resp_pkts,
-            )?;
+            let [ended, finals] = ending_lines(c);
+            writeln!(self.out, "\n{ended}")?;
+            writeln!(self.out, "{finals}")?;
         }
         self.out.flush()?;
         Ok(self.out)
@@ -144,6 +104,67 @@ impl<W: Write> LadderWriter<W> {
             pw = self.phase_width,
             sw = self.state_width,
         )
+    }
+}
+
+/// The two lines that end a ladder: how the connection ended, and its final states and figures.
+pub(crate) fn ending_lines(c: &ConnSummary) -> [String; 2] {
+    [
+        format!(
+            "ended: {} (conn_state {}, history {}); first to close: {}",
+            c.ending.as_str(),
+            c.conn_state.as_str(),
+            if c.history.is_empty() {
+                "-"
+            } else {
+                &c.history
+            },
+            c.first_closer.map_or("nobody", |r| r.as_str()),
+        ),
+        format!(
+            "final states: client {}, server {}; handshake RTT {}; duration {} s; packets {} from client, {} from server",
+            c.client_state.as_str(),
+            c.server_state.as_str(),
+            c.handshake_rtt_ns
+                .map_or_else(|| "unknown".to_string(), |ns| format!("{} ms", millis3(ns))),
+            secs6_string(c.duration_ns as i64),
+            c.orig_pkts,
+            c.resp_pkts,
+        ),
+    ]
+}
+
+/// An arrow's text, `SYN,ACK seq=0 ack=1 len=0`, with sequence and acknowledgement numbers
+/// relative to each side's base, as Wireshark shows them. Shared by the text and SVG ladders so
+/// that both say the same.
+#[derive(Default)]
+pub(crate) struct SegmentLabels {
+    /// Each side's sequence number base (client, server), Wireshark-style: the ISN when the SYN
+    /// was seen, else one less than the first sequence number known, so data starts at 1.
+    base: [Option<u32>; 2],
+}
+
+impl SegmentLabels {
+    pub(crate) fn label(&mut self, seg: &Segment, role: Role) -> String {
+        let (me, peer) = match role {
+            Role::Client => (0, 1),
+            Role::Server => (1, 0),
+        };
+        let f = seg.flags;
+        let base = *self.base[me].get_or_insert(if f.syn() {
+            seg.seq
+        } else {
+            seg.seq.wrapping_sub(1)
+        });
+        let mut label = format!("{} seq={}", flags_str(f), seg.seq.wrapping_sub(base));
+        if f.ack() {
+            // The peer's base from what this side acknowledges, when the peer was not seen yet:
+            // an ACK of n acknowledges everything before n.
+            let peer_base = *self.base[peer].get_or_insert(seg.ack.wrapping_sub(1));
+            label.push_str(&format!(" ack={}", seg.ack.wrapping_sub(peer_base)));
+        }
+        label.push_str(&format!(" len={}", seg.payload_len));
+        label
     }
 }
 

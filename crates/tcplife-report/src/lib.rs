@@ -1,5 +1,6 @@
 //! tcplife's output formats: per-connection summaries (aligned table, Zeek conn.log, JSON lines),
-//! per-packet annotations (table, TSV, JSON lines), the ladder diagram of one connection and the
+//! per-packet annotations (table, TSV, JSON lines), the ladder diagram of one connection (text,
+//! SVG or HTML) and the
 //! summary of a whole capture (counts by ending, RTT percentiles, unclosed connections).
 //!
 //! Pure formatting: everything writes to an [`std::io::Write`] and reads only engine values, so
@@ -24,6 +25,7 @@ mod ladder;
 mod num;
 mod packets;
 mod summary;
+mod svg;
 mod table;
 
 pub use conns::{ConnFormat, ConnWriter, ZEEK_FIELDS};
@@ -31,6 +33,7 @@ pub use ladder::LadderWriter;
 pub use num::{flags_str, zeek_datetime, Endpoint};
 pub use packets::{PacketFormat, PacketWriter, TSV_COLUMNS};
 pub use summary::{is_unclosed, nearest_rank, Summary, SummaryFormat, ENDINGS, PERCENTILES};
+pub use svg::{LadderFormat, LadderOutput, LadderPicture, MAX_DRAWN};
 
 #[cfg(test)]
 mod tests;
