@@ -1,6 +1,7 @@
-//! Loads the built plugin library with `libloading` and drives what it exports: the symbols
-//! Wireshark's loader reads (checked against the installed Wireshark) and the engine's C ABI
-//! (`plugin/include/tcplife.h`), whose answers must equal the engine's own.
+//! Loads the built libraries with `libloading` and drives what they export: the symbols
+//! Wireshark's loader reads in the plugin (checked against the installed Wireshark), and the
+//! engine's C ABI in `libtcplife_abi.so` (`crates/tcplife-abi/include/tcplife.h`), whose answers
+//! must equal the engine's own, and which must not need Wireshark at all.
 
 use std::ffi::{c_char, c_int, CStr};
 use std::net::IpAddr;
@@ -10,71 +11,11 @@ use libloading::{Library, Symbol};
 use tcplife_engine::{Annotation, Config, ConnSummary, Segment, Tracker};
 use tcplife_tests::{project_root, shared_captures, target_profile_dir};
 
-// Mirrors of the header's structs (tcplife.h is the reference; field order matters).
-#[repr(C)]
-#[derive(Default)]
-struct CSegment {
-    frame: u64,
-    ts_ns: i64,
-    ip_version: u8,
-    src: [u8; 16],
-    dst: [u8; 16],
-    src_port: u16,
-    dst_port: u16,
-    seq: u32,
-    ack: u32,
-    flags: u8,
-    window: u16,
-    payload_len: u32,
-    ip_len: u32,
-}
-
-#[repr(C)]
-struct CAnnotation {
-    frame: u64,
-    conn_id: u64,
-    role: *const c_char,
-    event: *const c_char,
-    phase: *const c_char,
-    step: *const c_char,
-    client_state: *const c_char,
-    server_state: *const c_char,
-    conn_state: *const c_char,
-    history: *const c_char,
-    has_handshake_rtt: u8,
-    handshake_rtt_ns: u64,
-    notes: u32,
-}
-
-#[repr(C)]
-struct CSummary {
-    conn_id: u64,
-    uid: *const c_char,
-    ts_ns: i64,
-    orig_h: *const c_char,
-    orig_p: u16,
-    resp_h: *const c_char,
-    resp_p: u16,
-    duration_ns: u64,
-    orig_bytes: u64,
-    resp_bytes: u64,
-    conn_state: *const c_char,
-    missed_bytes: u64,
-    history: *const c_char,
-    orig_pkts: u64,
-    orig_ip_bytes: u64,
-    resp_pkts: u64,
-    resp_ip_bytes: u64,
-    ending: *const c_char,
-    first_closer: *const c_char,
-    client_state: *const c_char,
-    server_state: *const c_char,
-    has_handshake_rtt: u8,
-    handshake_rtt_ns: u64,
-    first_frame: u64,
-    last_frame: u64,
-    end_reason: *const c_char,
-}
+// The structs come from the ABI crate itself, where the header is generated from: the layout
+// is written once.
+use tcplife_abi::{
+    TcplifeAnnotation as CAnnotation, TcplifeSegment as CSegment, TcplifeSummary as CSummary,
+};
 
 fn zeroed<T>() -> T {
     // SAFETY: only used for the mirrors above, for which all-zero (NULL pointers) is valid.
@@ -87,8 +28,8 @@ struct Abi {
     lib: Library,
 }
 
-fn plugin_path() -> PathBuf {
-    let p = target_profile_dir().join("libtcplife_plugin.so");
+fn built(name: &str) -> PathBuf {
+    let p = target_profile_dir().join(name);
     assert!(
         p.exists(),
         "{} not built: run `cargo build --workspace` before `cargo test`",
@@ -98,10 +39,16 @@ fn plugin_path() -> PathBuf {
 }
 
 impl Abi {
+    /// The engine's C ABI library.
     fn load() -> Abi {
-        // SAFETY: the library's initialisers are Rust's and Wireshark's; loading it runs no
-        // plugin code (plugin_register is only called by Wireshark).
-        let lib = unsafe { Library::new(plugin_path()) }.expect("load libtcplife_plugin.so");
+        Abi::load_file("libtcplife_abi.so")
+    }
+
+    fn load_file(name: &str) -> Abi {
+        // SAFETY: the libraries' initialisers are Rust's (and Wireshark's for the plugin);
+        // loading runs no plugin code (plugin_register is only called by Wireshark).
+        let lib =
+            unsafe { Library::new(built(name)) }.unwrap_or_else(|e| panic!("load {name}: {e}"));
         Abi { lib }
     }
 
@@ -356,7 +303,7 @@ impl From<&ConnSummary> for OwnedSummary {
 
 #[test]
 fn loader_symbols_match_the_installed_wireshark() {
-    let abi = Abi::load();
+    let abi = Abi::load_file("libtcplife_plugin.so");
     let (major, minor) = tcplife_tests::wireshark_version();
     let want_major: Symbol<*const c_int> = abi.sym("plugin_want_major");
     let want_minor: Symbol<*const c_int> = abi.sym("plugin_want_minor");
@@ -371,6 +318,11 @@ fn loader_symbols_match_the_installed_wireshark() {
         );
     }
     let _register: Symbol<unsafe extern "C" fn()> = abi.sym("plugin_register");
+}
+
+#[test]
+fn abi_versions() {
+    let abi = Abi::load();
     let abi_version: Symbol<unsafe extern "C" fn() -> u32> = abi.sym("tcplife_abi_version");
     let lib_version: Symbol<unsafe extern "C" fn() -> *const c_char> = abi.sym("tcplife_version");
     // SAFETY: no arguments.
@@ -379,8 +331,78 @@ fn loader_symbols_match_the_installed_wireshark() {
         assert_eq!(text(lib_version()), env!("CARGO_PKG_VERSION"));
     }
     // The header documents the ABI version the library returns.
-    let header = std::fs::read_to_string(project_root().join("plugin/include/tcplife.h")).unwrap();
+    let header =
+        std::fs::read_to_string(project_root().join("crates/tcplife-abi/include/tcplife.h"))
+            .unwrap();
     assert!(header.contains("#define TCPLIFE_ABI_VERSION 1"));
+}
+
+/// The ABI library must load where Wireshark is not installed: nothing of Wireshark (or of
+/// glib, which comes with it) among the libraries it needs, and none of the plugin loader's
+/// symbols. The library is then loaded and run through a whole capture by the tests below.
+#[test]
+fn abi_library_needs_no_wireshark() {
+    let path = built("libtcplife_abi.so");
+    let needed = elf_needed(&std::fs::read(&path).unwrap());
+    assert!(
+        needed.iter().any(|n| n.starts_with("libc.so")),
+        "DT_NEEDED read wrongly: {needed:?}"
+    );
+    for lib in &needed {
+        for banned in ["wireshark", "wiretap", "wsutil", "glib", "gmodule"] {
+            assert!(!lib.contains(banned), "{} needs {lib}", path.display());
+        }
+    }
+    let abi = Abi::load();
+    for symbol in ["plugin_register", "plugin_version", "plugin_want_major"] {
+        // SAFETY: only looked up, never used.
+        let found = unsafe { abi.lib.get::<*const u8>(symbol.as_bytes()) }.is_ok();
+        assert!(!found, "{symbol} exported by the ABI library");
+    }
+    // And the plugin does need Wireshark: the reader sees what it must.
+    let plugin = elf_needed(&std::fs::read(built("libtcplife_plugin.so")).unwrap());
+    assert!(
+        plugin.iter().any(|n| n.starts_with("libwireshark.so")),
+        "{plugin:?}"
+    );
+}
+
+/// The DT_NEEDED entries of a little-endian ELF64 shared object (what the dynamic loader will
+/// look for), read from the section headers: `.dynamic` and the string table it links to.
+fn elf_needed(elf: &[u8]) -> Vec<String> {
+    let u16_at = |o: usize| u16::from_le_bytes(elf[o..o + 2].try_into().unwrap()) as usize;
+    let u32_at = |o: usize| u32::from_le_bytes(elf[o..o + 4].try_into().unwrap()) as usize;
+    let u64_at = |o: usize| u64::from_le_bytes(elf[o..o + 8].try_into().unwrap()) as usize;
+    assert_eq!(&elf[..4], b"\x7fELF");
+    assert_eq!(elf[4], 2, "ELF64");
+    assert_eq!(elf[5], 1, "little-endian");
+    let (shoff, shentsize, shnum) = (u64_at(0x28), u16_at(0x3a), u16_at(0x3c));
+    let section = |i: usize| {
+        let h = shoff + i * shentsize;
+        // (type, offset, size, link)
+        (
+            u32_at(h + 4),
+            u64_at(h + 0x18),
+            u64_at(h + 0x20),
+            u32_at(h + 0x28),
+        )
+    };
+    const SHT_DYNAMIC: usize = 6;
+    const DT_NEEDED: usize = 1;
+    let (_, dyn_off, dyn_size, strtab) = (0..shnum)
+        .map(section)
+        .find(|s| s.0 == SHT_DYNAMIC)
+        .expect("no .dynamic section");
+    let (_, str_off, _, _) = section(strtab);
+    (0..dyn_size / 16)
+        .map(|i| (u64_at(dyn_off + i * 16), u64_at(dyn_off + i * 16 + 8)))
+        .filter(|&(tag, _)| tag == DT_NEEDED)
+        .map(|(_, name)| {
+            let start = str_off + name;
+            let end = start + elf[start..].iter().position(|&b| b == 0).unwrap();
+            String::from_utf8_lossy(&elf[start..end]).into_owned()
+        })
+        .collect()
 }
 
 #[test]

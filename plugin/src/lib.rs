@@ -3,14 +3,10 @@
 //! fields, an Info column tag and expert infos, computed by the same engine and the same frame
 //! slicer as the `tcplife` command, so both tools print the same values.
 //!
-//! The same library exports a C ABI of the engine (`include/tcplife.h`), usable without
-//! Wireshark.
-//!
-//! Layout: the dissectors ([`lifecycle`], [`hellodemo`]) are safe Rust on the `epan` crate's
-//! API; [`engine_abi`] holds this crate's only `unsafe` lines.
+//! The dissectors ([`lifecycle`], [`hellodemo`]) are safe Rust on the `epan` crate's API. The
+//! engine's C ABI is a library of its own, `crates/tcplife-abi`, with no Wireshark in it.
 #![deny(unsafe_code)]
 
-pub mod engine_abi;
 mod hellodemo;
 mod lifecycle;
 
