@@ -27,6 +27,7 @@ fuzz_target!(|data: &[u8]| {
     let config = Config {
         idle_timeout_ns: (i64::from(cfg & 0x1f) + 1) * 1_000_000_000,
         close_linger_ns: i64::from(cfg >> 5) * 1_000_000_000,
+        attempt_timeout_ns: i64::from(cfg >> 6) * 5_000_000_000,
     };
     let mut tracker = Tracker::new(config);
     let mut ts: i64 = 1_700_000_000_000_000_000;

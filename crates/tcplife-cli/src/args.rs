@@ -45,6 +45,18 @@ pub struct Cli {
         global = true
     )]
     pub idle_timeout_ns: i64,
+
+    /// A connection whose SYN got no answer for this many seconds is reported as an attempt
+    /// (conn_state S0) and forgotten; later packets on its ports start a new connection. Zeek's
+    /// tcp_attempt_delay; 0 turns it off
+    #[arg(
+        long = "attempt-timeout",
+        value_name = "SECS",
+        default_value = "5",
+        value_parser = parse_secs_or_off,
+        global = true
+    )]
+    pub attempt_timeout_ns: i64,
 }
 
 #[derive(Subcommand, Debug)]
@@ -256,6 +268,14 @@ fn parse_secs(s: &str) -> Result<i64, String> {
     Ok((secs * 1e9).round() as i64)
 }
 
+/// Like `parse_secs`, where 0 means "off".
+fn parse_secs_or_off(s: &str) -> Result<i64, String> {
+    match s.trim().parse::<f64>() {
+        Ok(z) if z == 0.0 => Ok(0),
+        _ => parse_secs(s),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -275,5 +295,8 @@ mod tests {
         assert!(parse_secs("nan").is_err());
         assert!(parse_secs("inf").is_err());
         assert!(parse_secs("ten").is_err());
+        assert_eq!(parse_secs_or_off("0"), Ok(0));
+        assert_eq!(parse_secs_or_off("5"), Ok(5_000_000_000));
+        assert!(parse_secs_or_off("-1").is_err());
     }
 }

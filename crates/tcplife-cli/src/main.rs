@@ -44,6 +44,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let config = Config {
         idle_timeout_ns: cli.idle_timeout_ns,
+        attempt_timeout_ns: cli.attempt_timeout_ns,
         ..Config::default()
     };
     let stdout = io::stdout();

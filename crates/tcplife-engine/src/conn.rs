@@ -22,6 +22,11 @@ pub(crate) struct Conn {
     last_frame: u64,
     pkts: [u64; 2],
     ip_bytes: [u64; 2],
+    /// When Zeek's attempt timer fires for this connection (`i64::MAX`: no timer).
+    pub attempt_deadline: i64,
+    /// When Zeek's close timer removes it: fixed when the close completes, not moved by later
+    /// packets (`i64::MAX`: not closed yet).
+    pub close_deadline: i64,
 }
 
 fn zpacket(seg: &Segment) -> ZPacket {
@@ -51,6 +56,8 @@ impl Conn {
             last_frame: seg.frame,
             pkts: [0; 2],
             ip_bytes: [0; 2],
+            attempt_deadline: i64::MAX,
+            close_deadline: i64::MAX,
         }
     }
 
@@ -77,6 +84,15 @@ impl Conn {
 
     pub fn close_complete(&self) -> bool {
         self.zeek.close_complete()
+    }
+
+    pub fn attempt_pending(&self) -> bool {
+        self.zeek.attempt_pending()
+    }
+
+    /// Whether the last packet started Zeek's attempt timer (asked once per packet).
+    pub fn take_attempt_started(&mut self) -> bool {
+        std::mem::take(&mut self.zeek.attempt_started)
     }
 
     pub fn process(&mut self, seg: &Segment) -> Annotation {

@@ -415,7 +415,8 @@ pub struct ConnSummary {
     pub handshake_rtt_ns: Option<u64>,
     pub first_frame: u64,
     pub last_frame: u64,
-    /// Why the connection left the tracker: end of capture, idle timeout, or reuse of its ports.
+    /// Why the connection left the tracker: end of capture, idle timeout, close, reuse of its
+    /// ports, or an unanswered attempt.
     pub end_reason: EndReason,
 }
 
@@ -425,6 +426,8 @@ pub enum EndReason {
     Idle,
     Closed,
     Reused,
+    /// The originator's SYN went unanswered for Zeek's `tcp_attempt_delay`.
+    Attempt,
 }
 
 impl EndReason {
@@ -434,6 +437,7 @@ impl EndReason {
             EndReason::Idle => "idle",
             EndReason::Closed => "closed",
             EndReason::Reused => "ports reused",
+            EndReason::Attempt => "attempt timed out",
         }
     }
 }

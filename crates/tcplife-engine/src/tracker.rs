@@ -14,8 +14,12 @@ pub struct Config {
     /// A connection with no packet for this long (capture time) is summarised and forgotten.
     pub idle_timeout_ns: i64,
     /// How long a closed or reset connection is kept to absorb late packets (Zeek's
-    /// `tcp_close_delay`).
+    /// `tcp_close_delay`), counted from the packet that completed the close.
     pub close_linger_ns: i64,
+    /// A SYN whose responder stays silent this long ends its connection as an attempt (Zeek's
+    /// `tcp_attempt_delay`); later packets on the same ports start a new connection. 0 turns
+    /// the timer off (an attempt then lasts until `idle_timeout_ns`).
+    pub attempt_timeout_ns: i64,
 }
 
 impl Default for Config {
@@ -23,6 +27,7 @@ impl Default for Config {
         Config {
             idle_timeout_ns: 300 * 1_000_000_000,
             close_linger_ns: 5 * 1_000_000_000,
+            attempt_timeout_ns: 5 * 1_000_000_000,
         }
     }
 }
@@ -105,13 +110,21 @@ struct Timer {
     id: u64,
 }
 
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Queue {
+    Idle,
+    Linger,
+    Attempt,
+}
+
 /// The connection table.
 pub struct Tracker {
     config: Config,
     table: FastMap<Key, usize>,
     slots: Vec<Option<(Key, Conn)>>,
     free: Vec<usize>,
-    /// Pending deadlines (deadline, slot, conn id) for idle connections and for closed ones.
+    /// Pending deadlines (deadline, slot, conn id) for idle connections, closed ones and
+    /// unanswered attempts.
     /// A deadline is always "a packet's time + a constant", and capture time hardly ever goes
     /// back, so each queue stays (nearly) sorted and a FIFO does the work of a heap. Entries go
     /// stale when a connection sees more packets; a stale entry is re-queued with the real
@@ -119,6 +132,7 @@ pub struct Tracker {
     /// connection's own deadline too.
     idle_timers: VecDeque<Timer>,
     linger_timers: VecDeque<Timer>,
+    attempt_timers: VecDeque<Timer>,
     finished: Vec<ConnSummary>,
     next_id: u64,
     /// Latest capture time seen: captures are not always in time order.
@@ -134,6 +148,7 @@ impl Tracker {
             free: Vec::new(),
             idle_timers: VecDeque::new(),
             linger_timers: VecDeque::new(),
+            attempt_timers: VecDeque::new(),
             finished: Vec::new(),
             next_id: 1,
             now: i64::MIN,
@@ -170,10 +185,20 @@ impl Tracker {
             .expect("table points at a live slot");
         let was_complete = conn.close_complete();
         let annotation = conn.process(seg);
+        let id = conn.id;
         if !was_complete && conn.close_complete() {
             let deadline = conn.last_ts.saturating_add(self.config.close_linger_ns);
-            let id = conn.id;
+            conn.close_deadline = deadline;
             self.linger_timers.push_back(Timer { deadline, slot, id });
+        }
+        // Zeek arms the attempt timer from the SYN's own timestamp, once per connection.
+        if conn.take_attempt_started()
+            && self.config.attempt_timeout_ns > 0
+            && conn.attempt_deadline == i64::MAX
+        {
+            let deadline = seg.ts_ns.saturating_add(self.config.attempt_timeout_ns);
+            conn.attempt_deadline = deadline;
+            self.attempt_timers.push_back(Timer { deadline, slot, id });
         }
         annotation
     }
@@ -206,34 +231,42 @@ impl Tracker {
         }
     }
 
+    /// When `conn` leaves the table, and why. A closed connection goes at the deadline its
+    /// close fixed (Zeek schedules that timer once: later packets do not move it); an open
+    /// one after `idle_timeout_ns` without packets, or earlier, when its SYN's attempt timer
+    /// finds the responder still silent.
     fn deadline(&self, conn: &Conn) -> (i64, EndReason) {
         if conn.close_complete() {
-            (
-                conn.last_ts.saturating_add(self.config.close_linger_ns),
-                EndReason::Closed,
-            )
+            return (conn.close_deadline, EndReason::Closed);
+        }
+        let idle = conn.last_ts.saturating_add(self.config.idle_timeout_ns);
+        if conn.attempt_deadline < idle && conn.attempt_pending() {
+            (conn.attempt_deadline, EndReason::Attempt)
         } else {
-            (
-                conn.last_ts.saturating_add(self.config.idle_timeout_ns),
-                EndReason::Idle,
-            )
+            (idle, EndReason::Idle)
         }
     }
 
     fn expire(&mut self) {
-        self.expire_queue(true);
-        self.expire_queue(false);
+        self.expire_queue(Queue::Attempt);
+        self.expire_queue(Queue::Idle);
+        self.expire_queue(Queue::Linger);
     }
 
-    fn expire_queue(&mut self, idle: bool) {
+    fn queue(&mut self, q: Queue) -> &mut VecDeque<Timer> {
+        match q {
+            Queue::Idle => &mut self.idle_timers,
+            Queue::Linger => &mut self.linger_timers,
+            Queue::Attempt => &mut self.attempt_timers,
+        }
+    }
+
+    fn expire_queue(&mut self, q: Queue) {
         loop {
-            let queue = if idle {
-                &mut self.idle_timers
-            } else {
-                &mut self.linger_timers
-            };
+            let now = self.now;
+            let queue = self.queue(q);
             let Some(&t) = queue.front() else { break };
-            if t.deadline > self.now {
+            if t.deadline > now {
                 break;
             }
             queue.pop_front();
@@ -241,16 +274,16 @@ impl Tracker {
                 continue;
             };
             let (deadline, reason) = self.deadline(conn);
-            if deadline <= self.now {
+            if deadline <= now {
                 self.retire(t.slot, reason);
-            } else if idle != conn.close_complete() {
-                // Still pending in this queue's sense: wait for the real deadline.
-                let queue = if idle {
-                    &mut self.idle_timers
-                } else {
-                    &mut self.linger_timers
-                };
-                queue.push_back(Timer { deadline, ..t });
+            } else if q == Queue::Idle && !conn.close_complete() {
+                // Still open: wait for the real idle deadline. (An attempt timer fires once,
+                // as Zeek's does; a close deadline never moves, so neither is re-queued.)
+                let idle = conn.last_ts.saturating_add(self.config.idle_timeout_ns);
+                self.idle_timers.push_back(Timer {
+                    deadline: idle,
+                    ..t
+                });
             }
         }
     }
@@ -273,6 +306,7 @@ impl Tracker {
         self.free.clear();
         self.idle_timers.clear();
         self.linger_timers.clear();
+        self.attempt_timers.clear();
         out
     }
 

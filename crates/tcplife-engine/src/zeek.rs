@@ -218,6 +218,9 @@ pub(crate) struct Zeek {
     is_partial: bool,
     first_packet_seen: [bool; 2],
     pub missed_bytes: u64,
+    /// Set by the packet on which the originator's SYN left the inactive state: Zeek starts
+    /// its connection-attempt timer (`tcp_attempt_delay`) there. The tracker takes it.
+    pub attempt_started: bool,
 }
 
 /// What one packet looks like to the Zeek machine.
@@ -241,6 +244,7 @@ impl Zeek {
             is_partial: false,
             first_packet_seen: [false; 2],
             missed_bytes: 0,
+            attempt_started: false,
         };
         if flip {
             z.flip();
@@ -535,6 +539,7 @@ impl Zeek {
                             ZState::SynSent
                         };
                         self.ep[e].set_state(s);
+                        self.attempt_started = true;
                     } else {
                         if !flags.ack()
                             && self.ep[peer].state == ZState::SynAckSent
@@ -750,6 +755,14 @@ impl Zeek {
         let o = &self.ep[self.orig];
         let r = &self.ep[self.orig ^ 1];
         (o.size(r.state), r.size(o.state))
+    }
+
+    /// What Zeek's attempt timer checks when it fires: the originator sent its SYN and the
+    /// responder has not been heard from (a bare ACK of the SYN does not count, as in Zeek).
+    pub fn attempt_pending(&self) -> bool {
+        let o = self.ep[self.orig].state;
+        let r = self.ep[self.orig ^ 1].state;
+        matches!(o, ZState::SynSent | ZState::SynAckSent) && r == ZState::Inactive
     }
 
     /// Zeek's "close complete": nothing more is expected on this connection.

@@ -488,7 +488,7 @@ fn closed_connection_lingers_then_retires() {
 fn idle_connection_expires() {
     let mut tracker = Tracker::new(tcplife_engine::Config {
         idle_timeout_ns: 60 * SEC,
-        close_linger_ns: 5 * SEC,
+        ..Default::default()
     });
     let mut c = Conv::new();
     c.handshake();
@@ -641,5 +641,117 @@ fn data_after_reset_is_unexpected() {
             "server|RST|reset||CLOSED|CLOSED|RSTR|ShAr",
             "client|unexpected|closed||CLOSED|CLOSED|RSTR|ShArD",
         ]),
+    );
+}
+
+// Zeek's attempt timer (`tcp_attempt_delay`, 5 s from the SYN): an originator that keeps
+// talking to a silent responder is logged as an attempt, and what it sends after the timer
+// starts a new connection, seen midstream.
+#[test]
+fn attempt_times_out_and_later_packets_start_midstream() {
+    let mut c = Conv::new();
+    c.c("S", 100, 0, 0)
+        .wait(SEC)
+        .c("A", 101, 301, 0)
+        .c("P,A", 101, 301, 10)
+        .wait(5 * SEC)
+        .c("P,A", 111, 301, 10)
+        .c("A", 121, 301, 0)
+        .c("F,A", 121, 301, 0);
+    let (s, _) = check(
+        &c,
+        &[
+            "client|SYN|handshake|1/3|SYN-SENT|LISTEN|S0|S",
+            "client|ACK|handshake||SYN-SENT|LISTEN|S0|SA",
+            "client|data|handshake||SYN-SENT|LISTEN|S0|SAD",
+            // 6.003 s after the SYN: the attempt was logged at 5 s; a new connection.
+            "client|data|data transfer||ESTABLISHED|ESTABLISHED|OTH|D",
+            "client|ACK|data transfer||ESTABLISHED|ESTABLISHED|OTH|DA",
+            "client|FIN|teardown|1/4|FIN-WAIT-1|ESTABLISHED|SH|DAF",
+        ],
+    );
+    assert_eq!(s.len(), 2);
+    assert_eq!((s[0].conn_id, s[0].first_frame, s[0].last_frame), (1, 1, 3));
+    assert_eq!(s[0].end_reason, EndReason::Attempt);
+    assert_eq!(s[0].conn_state, ConnState::S0);
+    assert_eq!(s[0].ending, Ending::Unanswered);
+    assert_eq!((s[1].conn_id, s[1].first_frame, s[1].last_frame), (2, 4, 6));
+    assert_eq!(s[1].conn_state, ConnState::SH);
+    assert_eq!(s[1].orig_p, 50000);
+}
+
+#[test]
+fn attempt_answered_in_time_or_timer_off_stays_one_connection() {
+    // The SYN-ACK 4.9 s after the SYN: the timer finds the responder active.
+    let mut c = Conv::new();
+    c.c("S", 100, 0, 0)
+        .wait(4900 * MS - 2 * MS)
+        .s("S,A", 300, 101, 0)
+        .wait(10 * SEC)
+        .c("A", 101, 301, 0);
+    let (_, s, _) = c.run();
+    assert_eq!(s.len(), 1);
+    assert_eq!(s[0].conn_state, ConnState::S1);
+    assert_eq!(s[0].history.as_str(), "ShA");
+
+    // A SYN-ACK 6 s after the SYN comes too late: Zeek logged the attempt at 5 s, and the
+    // SYN-ACK opens a connection of its own (port 42181 is a likely server port: flipped).
+    let mut c = Conv::new();
+    c.c("S", 100, 0, 0)
+        .wait(6 * SEC)
+        .s("S,A", 300, 101, 0)
+        .c("A", 101, 301, 0);
+    let (_, s, _) = c.run();
+    assert_eq!(s.len(), 2);
+    assert_eq!(
+        (s[0].conn_state, s[0].history.as_str()),
+        (ConnState::S0, "S")
+    );
+    assert_eq!(s[0].end_reason, EndReason::Attempt);
+    assert_eq!(
+        (s[1].conn_state, s[1].history.as_str()),
+        (ConnState::S1, "^hA")
+    );
+    assert_eq!(s[1].orig_p, 50000);
+
+    // With the timer off, the late SYN-ACK completes the original handshake.
+    let mut tracker = Tracker::new(tcplife_engine::Config {
+        attempt_timeout_ns: 0,
+        ..Default::default()
+    });
+    for seg in &c.segs {
+        tracker.process(seg);
+    }
+    let s = tracker.finish();
+    assert_eq!(s.len(), 1);
+    assert_eq!(
+        (s[0].conn_state, s[0].history.as_str()),
+        (ConnState::S1, "ShA")
+    );
+}
+
+// Zeek fixes the close timer when the close completes (`tcp_close_delay` after that packet);
+// packets after it do not push the deadline back.
+#[test]
+fn close_deadline_is_not_moved_by_late_packets() {
+    let mut c = Conv::new();
+    c.handshake()
+        .s("R", 301, 0, 0)
+        .wait(3 * SEC)
+        .c("A", 101, 301, 0)
+        .wait(3 * SEC)
+        .c("P,A", 101, 301, 5);
+    let (_, s, _) = c.run();
+    assert_eq!(s.len(), 2);
+    assert_eq!(s[0].end_reason, EndReason::Closed);
+    assert_eq!((s[0].first_frame, s[0].last_frame), (1, 5));
+    assert_eq!(
+        (s[0].conn_state, s[0].history.as_str()),
+        (ConnState::RSTR, "ShAr")
+    );
+    assert_eq!(s[1].first_frame, 6);
+    assert_eq!(
+        (s[1].conn_state, s[1].history.as_str()),
+        (ConnState::OTH, "D")
     );
 }
