@@ -271,7 +271,7 @@ fn parse_secs(s: &str) -> Result<i64, String> {
 /// Like `parse_secs`, where 0 means "off".
 fn parse_secs_or_off(s: &str) -> Result<i64, String> {
     match s.trim().parse::<f64>() {
-        Ok(z) if z == 0.0 => Ok(0),
+        Ok(0.0) => Ok(0),
         _ => parse_secs(s),
     }
 }
