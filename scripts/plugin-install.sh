@@ -70,6 +70,22 @@ gui.column.format:
 	"conn_state", "%Cus:tcplife.conn_state:0:R",
 	"Info", "%i"
 PREFS
+# Widths (pixels) of the lifecycle columns and Protocol, wide enough for their longest values
+# ("SYN-RECEIVED", "data transfer", "HelloDemo"): Wireshark keeps them in the profile's recent
+# file, which it rewrites on exit with the user's own widths, so an existing one is left alone.
+if [ ! -e "$profile/recent" ]; then
+  cat > "$profile/recent" <<'RECENT'
+# Column widths for the "TCP Lifecycle" profile, written by tcplife's scripts/plugin-install.sh.
+column.width:
+	%p, 84,
+	%Cus:tcplife.conn, 48,
+	%Cus:tcplife.phase, 112,
+	%Cus:tcplife.step, 52,
+	%Cus:tcplife.client_state, 118,
+	%Cus:tcplife.server_state, 118,
+	%Cus:tcplife.conn_state, 84
+RECENT
+fi
 
 echo "installed $dest/tcplife.so (Wireshark $version)"
 echo "installed profile '$profile'"

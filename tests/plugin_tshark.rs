@@ -709,6 +709,19 @@ fn install_script_profile_columns_and_uninstall() {
             "profile columns missing: {line:?} lacks {want:?}"
         );
     }
+    // Column widths for the GUI (tshark does not read them; docs/screenshot.png shows them).
+    let recent = std::fs::read_to_string(
+        sb.home
+            .join(".config/wireshark/profiles/TCP Lifecycle/recent"),
+    )
+    .expect("the profile's recent file");
+    for w in [
+        "%Cus:tcplife.phase, 112,",
+        "%Cus:tcplife.client_state, 118,",
+        "%Cus:tcplife.server_state, 118,",
+    ] {
+        assert!(recent.contains(w), "{w} not in\n{recent}");
+    }
     let removed = script("plugin-uninstall.sh", &[]);
     assert!(
         removed.contains("tcplife.so") && removed.contains("TCP Lifecycle"),
