@@ -5,7 +5,7 @@ use std::net::IpAddr;
 
 use crate::model::{Annotation, ConnState, ConnSummary, EndReason, Ending, Role};
 use crate::rfc::Rfc;
-use crate::segment::{Flags, Segment};
+use crate::segment::Segment;
 use crate::zeek::{ZPacket, Zeek};
 
 #[derive(Clone, Debug)]
@@ -16,6 +16,14 @@ pub(crate) struct Conn {
     port: [u16; 2],
     zeek: Zeek,
     rfc: Rfc,
+    /// The side the RFC 9293 machine calls the client. It is Zeek's originator except while
+    /// Zeek still takes the sender of a SYN-ACK seen before its SYN for the originator (Zeek
+    /// flips when that SYN arrives; the lifecycle knows from the SYN-ACK who the server is).
+    rfc_client: usize,
+    /// The packets of a connection opened by a SYN-ACK that the ports did not flip, kept while
+    /// Zeek may still flip it: the first ACK or data segment after the SYN-ACK makes Zeek take
+    /// the SYN-ACK's receiver for the originator after all, as if flipped from the start.
+    synack_replay: Vec<ZPacket>,
     first_ts: i64,
     pub last_ts: i64,
     first_frame: u64,
@@ -41,15 +49,21 @@ fn zpacket(seg: &Segment) -> ZPacket {
 
 impl Conn {
     pub fn new(id: u64, seg: &Segment) -> Self {
-        let flip = initial_flip(seg);
-        let zeek = Zeek::new(flip);
-        let role = if flip { Role::Server } else { Role::Client };
+        let zeek = Zeek::new(initial_flip(seg));
+        let rfc_flip = if seg.flags.syn() {
+            seg.flags.ack()
+        } else {
+            initial_flip(seg)
+        };
+        let role = if rfc_flip { Role::Server } else { Role::Client };
         Conn {
             id,
             addr: [seg.src, seg.dst],
             port: [seg.src_port, seg.dst_port],
             zeek,
             rfc: Rfc::new(role, seg.flags),
+            rfc_client: usize::from(rfc_flip),
+            synack_replay: Vec::new(),
             first_ts: seg.ts_ns,
             last_ts: seg.ts_ns,
             first_frame: seg.frame,
@@ -70,7 +84,7 @@ impl Conn {
     }
 
     fn role(&self, side: usize) -> Role {
-        if self.zeek.is_orig(side) {
+        if side == self.rfc_client {
             Role::Client
         } else {
             Role::Server
@@ -97,11 +111,8 @@ impl Conn {
 
     pub fn process(&mut self, seg: &Segment) -> Annotation {
         let side = self.side_of(seg);
-        let orig_before = self.zeek.orig;
-        self.zeek.process(side, &zpacket(seg));
-        if self.zeek.orig != orig_before {
-            self.rfc.flip();
-        }
+        let zp = zpacket(seg);
+        self.zeek_process(side, &zp);
         let role = self.role(side);
         let v = self.rfc.process(role, seg);
         self.pkts[side] += 1;
@@ -122,6 +133,43 @@ impl Conn {
             handshake_rtt_ns: self.rfc.handshake_rtt_ns,
             notes: v.notes,
         }
+    }
+
+    /// Zeek's machine for one packet, with its late flip of a connection that began with a
+    /// SYN-ACK (Zeek >= 5.1): on an ACK or data segment from either side right after the
+    /// SYN-ACK, the roles are flipped as though the SYN-ACK's sender had been the responder from
+    /// the first packet on (history `^h...`). A SYN instead (the handshake captured out of
+    /// order) leaves the flip to the Zeek machine's SYN/SYN-ACK reversal (`Hs^`).
+    fn zeek_process(&mut self, side: usize, p: &ZPacket) {
+        if self.pkts == [0, 0] {
+            self.zeek.process(side, p);
+            if self.zeek.synack_unflipped() {
+                self.synack_replay.push(*p);
+            }
+            return;
+        }
+        if !self.synack_replay.is_empty() {
+            let f = p.flags;
+            if !f.syn() && !f.fin() && !f.rst() && (f.ack() || p.len > 0) {
+                let mut z = Zeek::new(true);
+                for q in &self.synack_replay {
+                    z.process(0, q);
+                }
+                z.attempt_started = false;
+                self.zeek = z;
+                self.synack_replay = Vec::new();
+            } else {
+                self.zeek.process(side, p);
+                // Only repeated SYN-ACKs keep the question open; bounded all the same.
+                if self.zeek.synack_unflipped() && self.synack_replay.len() < 16 && side == 0 {
+                    self.synack_replay.push(*p);
+                } else {
+                    self.synack_replay = Vec::new();
+                }
+                return;
+            }
+        }
+        self.zeek.process(side, p);
     }
 
     fn ending(&self, conn_state: ConnState) -> Ending {
@@ -146,7 +194,7 @@ impl Conn {
             return Ending::Midstream;
         }
         if !rfc.established {
-            let server = self.zeek.orig ^ 1;
+            let server = self.rfc_client ^ 1;
             return if self.pkts[server] == 0 {
                 Ending::Unanswered
             } else {
@@ -191,18 +239,19 @@ impl Conn {
     }
 }
 
-/// Zeek's guess of who started a connection whose first packet is not a plain SYN: the
-/// receiver of a SYN-ACK sent the SYN that was missed; otherwise a packet from a well-known
-/// service port probably comes from the server.
+/// Zeek's guess (its TCP analyzer's `WantConnection`) of who started a connection whose first
+/// packet is not a plain SYN. Only the ports decide, even for a SYN-ACK: a SYN-ACK from a
+/// port that is not a likely server port stays the originator's (`H`), since a stealth scan
+/// sends those too; if its SYN shows up afterwards, the Zeek machine flips then (`Hs^`).
 fn initial_flip(seg: &Segment) -> bool {
     let f = seg.flags;
-    if f.syn() {
-        return f.ack();
+    if f.syn() && !f.ack() {
+        return false;
     }
-    let _ = Flags::SYN;
     if likely_server_port(seg.src_port) {
         if likely_server_port(seg.dst_port) {
-            seg.src_port < seg.dst_port
+            // Both plausible: flip only a non-SYN, towards the lower port.
+            !f.syn() && seg.src_port < seg.dst_port
         } else {
             true
         }

@@ -110,14 +110,6 @@ impl Rfc {
         }
     }
 
-    /// Zeek swapped originator and responder (a SYN answered a SYN-ACK): the client is now
-    /// the other endpoint.
-    pub fn flip(&mut self) {
-        self.ep.swap(0, 1);
-        self.first_fin = self.first_fin.map(Role::peer);
-        self.first_rst = self.first_rst.map(Role::peer);
-    }
-
     pub fn state(&self, role: Role) -> TcpState {
         self.ep[idx(role)].state
     }

@@ -224,6 +224,7 @@ pub(crate) struct Zeek {
 }
 
 /// What one packet looks like to the Zeek machine.
+#[derive(Clone, Copy, Debug)]
 pub(crate) struct ZPacket {
     pub flags: Flags,
     pub seq: u32,
@@ -755,6 +756,14 @@ impl Zeek {
         let o = &self.ep[self.orig];
         let r = &self.ep[self.orig ^ 1];
         (o.size(r.state), r.size(o.state))
+    }
+
+    /// Side 0 opened the connection with a SYN-ACK that the ports did not flip, and nothing
+    /// else has happened yet (Zeek may still flip it on an ACK or data).
+    pub fn synack_unflipped(&self) -> bool {
+        self.orig == 0
+            && self.ep[0].state == ZState::SynAckSent
+            && self.ep[1].state == ZState::Inactive
     }
 
     /// What Zeek's attempt timer checks when it fires: the originator sent its SYN and the

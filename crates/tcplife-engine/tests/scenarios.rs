@@ -755,3 +755,71 @@ fn close_deadline_is_not_moved_by_late_packets() {
         (ConnState::OTH, "D")
     );
 }
+
+// The SYN-ACK captured before its SYN, on ports Zeek does not take for a server's: Zeek keeps
+// the SYN-ACK's sender as originator (`H`), and flips when the SYN shows the real roles
+// (`s^`), so the letters after the flip are the client's in upper case.
+#[test]
+fn reordered_handshake_flips_when_the_syn_arrives() {
+    let mut c = Conv::new();
+    c.server.1 = 5555;
+    c.s("S,A", 300, 101, 0)
+        .c("S", 100, 0, 0)
+        .c("A", 101, 301, 0)
+        .c("P,A", 101, 301, 10)
+        .s("A", 301, 111, 0)
+        .s("P,A", 301, 111, 20)
+        .c("F,A", 111, 321, 0)
+        .s("F,A", 321, 112, 0)
+        .c("A", 112, 322, 0);
+    // The lifecycle knows the SYN-ACK's sender is the server from the start.
+    let (s, _) = check(
+        &c,
+        &[
+            "server|SYN-ACK|handshake|2/3|ESTABLISHED|SYN-RECEIVED|OTH|H",
+            "client|SYN|handshake|1/3|ESTABLISHED|SYN-RECEIVED|S1|Hs^",
+            "client|handshake ACK|handshake|3/3|ESTABLISHED|ESTABLISHED|S1|Hs^A",
+            "client|data|data transfer||ESTABLISHED|ESTABLISHED|S1|Hs^AD",
+            "server|ACK|data transfer||ESTABLISHED|ESTABLISHED|S1|Hs^ADa",
+            "server|data|data transfer||ESTABLISHED|ESTABLISHED|S1|Hs^ADad",
+            "client|FIN|teardown|1/4|FIN-WAIT-1|ESTABLISHED|S2|Hs^ADadF",
+            "server|FIN|teardown|2+3/4|FIN-WAIT-2|LAST-ACK|SF|Hs^ADadFf",
+            "client|final ACK|teardown|4/4|TIME-WAIT|CLOSED|SF|Hs^ADadFf",
+        ],
+    );
+    let s = only(&s);
+    assert_eq!(s.conn_state, ConnState::SF);
+    assert_eq!((s.orig_p, s.resp_p), (50000, 5555));
+    assert_eq!(s.end_reason, EndReason::EndOfCapture);
+}
+
+// A SYN-ACK first on ports that do not flip it: Zeek (since 5.1) flips the roles on the first
+// ACK or data segment after it, as if the SYN-ACK's sender had been the responder all along;
+// a SYN-ACK answered by a RST (a stealth scan's probe) keeps its sender as originator.
+#[test]
+fn synack_first_flips_on_the_next_ack_but_not_on_a_rst() {
+    let mut c = Conv::new();
+    c.server.1 = 5555;
+    c.s("S,A", 300, 101, 0).c("A", 101, 301, 0);
+    check(
+        &c,
+        &[
+            "server|SYN-ACK|handshake|2/3|ESTABLISHED|SYN-RECEIVED|OTH|H",
+            "client|handshake ACK|handshake|3/3|ESTABLISHED|ESTABLISHED|S1|^hA",
+        ],
+    );
+
+    let mut c = Conv::new();
+    c.server.1 = 5555;
+    c.s("S,A", 300, 101, 0).c("R", 101, 0, 0);
+    let (s, _) = check(
+        &c,
+        &[
+            "server|SYN-ACK|handshake|2/3|ESTABLISHED|SYN-RECEIVED|OTH|H",
+            "client|RST|reset||CLOSED|CLOSED|REJ|Hr",
+        ],
+    );
+    let s = only(&s);
+    assert_eq!((s.conn_state, s.history.as_str()), (ConnState::REJ, "Hr"));
+    assert_eq!((s.orig_p, s.resp_p), (5555, 50000));
+}
