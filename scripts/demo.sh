@@ -28,7 +28,7 @@ echo "==> building the workspace (release)"
 cargo build --release --workspace
 bin="${CARGO_TARGET_DIR:-target}/release"
 plugin="$bin/libtcplife_plugin.so"
-for f in "$bin/tcplife-harness" "$bin/tcplife" "$plugin"; do
+for f in "$bin/tcplife-harness" "$bin/tcplife" "$plugin" "$bin/libhellodemo.so"; do
     [ -f "$f" ] || { echo "demo: $f was not built" >&2; exit 1; }
 done
 
@@ -38,6 +38,7 @@ if [ -z "$sudo" ]; then
 else
     echo "==> installing the Wireshark plugin and the \"TCP Lifecycle\" profile for $(id -un)"
     scripts/plugin-install.sh --lib "$plugin"
+    scripts/plugin.sh hellodemo --lib "$bin/libhellodemo.so" --install
 fi
 
 echo "==> running every scenario for real on 127.0.0.1 (captures in $out)"

@@ -24,7 +24,7 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
 fi
 
-(cd "$root" && cargo build --release -p tcplife-plugin >&2)
+(cd "$root" && cargo build --release -p tcplife-plugin -p hellodemo >&2)
 lib="$target/release/libtcplife_plugin.so"
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/tcplife-shot.XXXXXX")
@@ -53,6 +53,8 @@ echo "capture: $capture"
 home="$work/home"
 mkdir -p "$home"
 HOME="$home" XDG_CONFIG_HOME="$home/.config" "$root/scripts/plugin-install.sh" --lib "$lib" >/dev/null
+HOME="$home" XDG_CONFIG_HOME="$home/.config" "$root/scripts/plugin.sh" hellodemo \
+  --lib "$target/release/libhellodemo.so" --install 2>/dev/null
 # No window manager under Xvfb: the window's size and panes come from Wireshark's "recent" file.
 cat > "$home/.config/wireshark/recent_common" <<'RECENT'
 gui.geometry_main_x: 0

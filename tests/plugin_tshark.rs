@@ -51,7 +51,8 @@ fn wireshark_major_minor() -> String {
     format!("{major}.{minor}")
 }
 
-/// A world-readable folder with the plugin (`<dir>/<major.minor>/epan/tcplife.so`), a writable
+/// A world-readable folder with the plugins (`<dir>/<major.minor>/epan/tcplife.so`,
+/// `hellodemo.so`...), a writable
 /// HOME, and copies of the captures tshark reads (so `nobody` can read them).
 struct Sandbox {
     dir: PathBuf,
@@ -71,13 +72,10 @@ impl Sandbox {
         let plugins = dir.join("plugins");
         let epan = plugins.join(wireshark_major_minor()).join("epan");
         fs::create_dir_all(&epan).unwrap();
-        let lib = target_profile_dir().join("libtcplife_plugin.so");
-        assert!(
-            lib.exists(),
-            "{} not built: run `cargo build --workspace` before `cargo test`",
-            lib.display()
-        );
-        fs::copy(&lib, epan.join("tcplife.so")).unwrap();
+        // Every plugin of the workspace, as a user who installed them all has it.
+        for plugin in tcplife_tests::workspace_plugins() {
+            fs::copy(&plugin.lib, epan.join(format!("{}.so", plugin.name))).unwrap();
+        }
         let home = dir.join("home");
         fs::create_dir_all(home.join("caps")).unwrap();
         let sb = Sandbox { dir, plugins, home };

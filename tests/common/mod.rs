@@ -2,6 +2,9 @@
 
 use std::path::PathBuf;
 
+mod plugins;
+pub use plugins::{manifest_value, plugin_at, workspace_plugins, WorkspacePlugin};
+
 /// The project root (the workspace directory).
 pub fn project_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

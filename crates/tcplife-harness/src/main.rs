@@ -51,7 +51,8 @@ struct Args {
     #[arg(long, default_value_t = 20)]
     clients: usize,
     /// Also run tshark with this tcplife plugin (.so) on each capture, as an unprivileged user,
-    /// and check that its tcplife.* fields equal the engine's.
+    /// and check that its tcplife.* fields equal the engine's. The Hello Demo plugin
+    /// (libhellodemo.so) is taken from the same folder.
     #[arg(long, value_name = "PLUGIN_SO")]
     with_tshark: Option<PathBuf>,
     /// Run no scenario: re-analyse the captures already in --out (NAME.pcapng), rewrite the

@@ -52,6 +52,9 @@ fn wireshark_version() -> Result<String, String> {
     }
 }
 
+/// The Hello Demo plugin's library, as cargo names it.
+const HELLODEMO_LIB: &str = "libhellodemo.so";
+
 impl Tshark {
     pub fn prepare(plugin: &Path) -> Result<Tshark, String> {
         if !plugin.is_file() {
@@ -68,6 +71,17 @@ impl Tshark {
         fs::create_dir_all(root.join("home")).map_err(|e| e.to_string())?;
         fs::copy(plugin, epan.join("tcplife.so"))
             .map_err(|e| format!("cannot copy {}: {e}", plugin.display()))?;
+        // The demo's protocol is a plugin of its own (plugins/hellodemo), built beside tcplife's:
+        // the view decodes the greeting with it.
+        let hello = plugin.with_file_name(HELLODEMO_LIB);
+        fs::copy(&hello, epan.join("hellodemo.so")).map_err(|e| {
+            format!(
+                "cannot copy {} (the Hello Demo plugin, expected beside {}; build it with \
+                 `cargo build --release -p hellodemo`): {e}",
+                hello.display(),
+                plugin.display()
+            )
+        })?;
         let is_root = nix::unistd::geteuid().is_root();
         let as_user = is_root.then_some(NOBODY);
         for dir in [
@@ -78,7 +92,9 @@ impl Tshark {
         ] {
             let _ = fs::set_permissions(&dir, fs::Permissions::from_mode(0o755));
         }
-        let _ = fs::set_permissions(epan.join("tcplife.so"), fs::Permissions::from_mode(0o644));
+        for so in ["tcplife.so", "hellodemo.so"] {
+            let _ = fs::set_permissions(epan.join(so), fs::Permissions::from_mode(0o644));
+        }
         if let Some(uid) = as_user {
             let _ = std::os::unix::fs::chown(root.join("home"), Some(uid), Some(uid));
         }

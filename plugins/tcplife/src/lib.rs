@@ -3,11 +3,11 @@
 //! fields, an Info column tag and expert infos, computed by the same engine and the same frame
 //! slicer as the `tcplife` command, so both tools print the same values.
 //!
-//! The dissectors ([`lifecycle`], [`hellodemo`]) are safe Rust on the `epan` crate's API. The
-//! engine's C ABI is a library of its own, `crates/tcplife-abi`, with no Wireshark in it.
+//! The dissector ([`lifecycle`]) is safe Rust on the `epan` crate's API. The engine's C ABI is a
+//! library of its own, `crates/tcplife-abi`, with no Wireshark in it; the demo's Hello protocol
+//! is the plugin `plugins/hellodemo`.
 #![deny(unsafe_code)]
 
-mod hellodemo;
 mod lifecycle;
 
-epan::plugin!(lifecycle::register, hellodemo::register);
+epan::plugin!(lifecycle::register);

@@ -1,6 +1,8 @@
 //! "Hello Demo": the demo's application protocol on TCP port 42181 (the server greets each
 //! client with "Hello Client"), shown as named fields instead of raw data. Small on purpose: it
-//! shows what a dissector on the `epan` API costs to write.
+//! shows what a dissector on the `epan` API costs to write, and it is the template for a new
+//! plugin (README: "Add your own dissector plugin").
+#![deny(unsafe_code)]
 
 use std::sync::OnceLock;
 
@@ -8,6 +10,7 @@ use epan::{
     on_handoff, CText, Dissector, Field, FieldKind, Handle, Packet, Protocol, Subtree, Thrown,
 };
 
+/// The TCP port the demo's server listens on (also a preference: `hellodemo.tcp.port`).
 pub const PORT: u16 = 42181;
 
 struct Ids {
@@ -22,6 +25,7 @@ static IDS: OnceLock<Ids> = OnceLock::new();
 
 struct HelloDemo;
 
+/// Registers the protocol, its fields and its dissector; hooks it to the port at handoff.
 pub fn register() {
     let proto = Protocol::register(c"Hello Demo", c"HelloDemo", c"hellodemo");
     let greeting = proto.field(
@@ -99,3 +103,5 @@ fn label_text(from_server: bool) -> &'static str {
         "Message"
     }
 }
+
+epan::plugin!(register);
