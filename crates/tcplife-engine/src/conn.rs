@@ -204,6 +204,11 @@ impl Conn {
         Ending::NeverClosed
     }
 
+    /// The ending this connection would be summarised with if it ended now.
+    pub fn ending_so_far(&self) -> Ending {
+        self.ending(self.zeek.conn_state())
+    }
+
     pub fn summary(&self, end_reason: EndReason) -> ConnSummary {
         let o = self.zeek.orig;
         let r = o ^ 1;

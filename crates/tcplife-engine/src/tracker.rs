@@ -5,7 +5,7 @@ use std::collections::{HashMap, VecDeque};
 use std::net::IpAddr;
 
 use crate::conn::Conn;
-use crate::model::{Annotation, ConnSummary, EndReason};
+use crate::model::{Annotation, ConnSummary, EndReason, Ending};
 use crate::segment::Segment;
 
 /// Tracker settings.
@@ -308,6 +308,17 @@ impl Tracker {
         self.linger_timers.clear();
         self.attempt_timers.clear();
         out
+    }
+
+    /// The ending (conn id, ending) of every connection still tracked, as [`Tracker::finish`]
+    /// would report it if the capture ended now, without ending anything: for callers that must
+    /// show endings while more packets may still come (Wireshark redraws packets while a file
+    /// is loading).
+    pub fn open_endings(&self) -> impl Iterator<Item = (u64, Ending)> + '_ {
+        self.slots
+            .iter()
+            .flatten()
+            .map(|(_, c)| (c.id, c.ending_so_far()))
     }
 
     /// How many connections are tracked right now.

@@ -211,6 +211,12 @@ struct State {
     last_row_of_conn: Vec<u32>,
     /// End-of-life notes of connections the tracker has retired, indexed by `conn_id - 1`.
     retired_notes: Vec<Option<Notes>>,
+    /// End-of-life notes of the connections still tracked, as the engine would end them now
+    /// (`Tracker::open_endings`), indexed by `conn_id - 1`; recomputed when a packet was
+    /// processed since (`open_notes_stale`). Later passes need them only for a connection's
+    /// last packet, and tshark's second pass starts after the first has ended, so that is once.
+    open_notes: Vec<Option<Notes>>,
+    open_notes_stale: bool,
 }
 
 impl State {
@@ -220,7 +226,31 @@ impl State {
             rows: Vec::new(),
             last_row_of_conn: Vec::new(),
             retired_notes: Vec::new(),
+            open_notes: Vec::new(),
+            open_notes_stale: true,
         }
+    }
+
+    /// The end-of-life notes of a connection the tracker still holds. Asking the tracker to
+    /// `finish` would end every connection, and the GUI redraws packets while a file is still
+    /// loading, so the tracker is only asked what it would say.
+    fn open_notes(&mut self, conn: usize) -> Notes {
+        if self.open_notes_stale {
+            self.open_notes.clear();
+            for (id, ending) in self.tracker.open_endings() {
+                let i = (id as usize).saturating_sub(1);
+                if self.open_notes.len() <= i {
+                    self.open_notes.resize(i + 1, None);
+                }
+                self.open_notes[i] = Some(notes_for_ending(ending));
+            }
+            self.open_notes_stale = false;
+        }
+        self.open_notes
+            .get(conn)
+            .copied()
+            .flatten()
+            .unwrap_or_default()
     }
 }
 
@@ -246,23 +276,6 @@ fn notes_for_ending(ending: Ending) -> Notes {
         | Ending::Refused
         | Ending::ResetByClient
         | Ending::ResetByServer => Notes::default(),
-    }
-}
-
-/// [`notes_for_ending`] for a connection the tracker still holds, judged from its last packet's
-/// annotation: asking the tracker (`finish`) would end every connection, and the GUI redraws
-/// packets while a file is still loading, so the tracker must stay untouched. Mirrors the
-/// engine's `Ending` rules: refused or reset first, then FINs, then the handshake.
-fn open_end_notes(a: &Annotation) -> Notes {
-    let history = a.history.as_str();
-    if a.phase == Phase::Reset || a.conn_state == ConnState::REJ || history.contains(['R', 'r']) {
-        return Notes::default();
-    }
-    match (history.contains('F'), history.contains('f')) {
-        (true, true) => Notes::default(),
-        (true, false) | (false, true) => Notes::NOT_CLOSED,
-        (false, false) if a.phase == Phase::Handshake => Notes::HANDSHAKE_INCOMPLETE,
-        (false, false) => Notes::NOT_CLOSED,
     }
 }
 
@@ -327,6 +340,7 @@ impl Dissector for Lifecycle {
             };
             let (row, annotation) = with_state(|st| {
                 let a = st.tracker.process(&seg);
+                st.open_notes_stale = true;
                 for done in st.tracker.take_finished() {
                     let conn = (done.conn_id as usize).saturating_sub(1);
                     if st.retired_notes.len() <= conn {
@@ -361,7 +375,7 @@ impl Dissector for Lifecycle {
                 } else {
                     match st.retired_notes.get(conn).copied().flatten() {
                         Some(notes) => notes,
-                        None => open_end_notes(&a),
+                        None => st.open_notes(conn),
                     }
                 };
                 Some((a, extra))
