@@ -265,7 +265,7 @@ fn initial_flip(seg: &Segment) -> bool {
     }
 }
 
-/// Ports Zeek's default analyzers register (its `likely_server_ports`), plus the demo's.
+/// Ports Zeek's default analyzers register (its `likely_server_ports`).
 fn likely_server_port(p: u16) -> bool {
     matches!(
         p,
@@ -324,7 +324,6 @@ fn likely_server_port(p: u16) -> bool {
             | 9200
             | 11211
             | 27017
-            | 42181
     )
 }
 

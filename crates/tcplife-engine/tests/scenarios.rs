@@ -12,7 +12,7 @@ use tcplife_engine::{
 const SEC: i64 = 1_000_000_000;
 const MS: i64 = 1_000_000;
 
-/// A conversation between a client on 10.0.0.1:50000 and a server on 10.0.0.2:42181.
+/// A conversation between a client on 10.0.0.1:50000 and a server on 10.0.0.2:8080.
 struct Conv {
     segs: Vec<Segment>,
     t: i64,
@@ -41,7 +41,7 @@ impl Conv {
             segs: Vec::new(),
             t: 1_700_000_000 * SEC,
             client: (IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)), 50000),
-            server: (IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)), 42181),
+            server: (IpAddr::V4(Ipv4Addr::new(10, 0, 0, 2)), 8080),
         }
     }
 
@@ -695,7 +695,7 @@ fn attempt_answered_in_time_or_timer_off_stays_one_connection() {
     assert_eq!(s[0].history.as_str(), "ShA");
 
     // A SYN-ACK 6 s after the SYN comes too late: Zeek logged the attempt at 5 s, and the
-    // SYN-ACK opens a connection of its own (port 42181 is a likely server port: flipped).
+    // SYN-ACK opens a connection of its own (port 8080 is a likely server port: flipped).
     let mut c = Conv::new();
     c.c("S", 100, 0, 0)
         .wait(6 * SEC)
