@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use std::path::PathBuf;
 
 use libloading::{Library, Symbol};
-use tcplife_engine::{Annotation, Config, ConnSummary, Segment, Tracker};
+use tcplife_engine::{Annotation, Collect, Config, ConnSummary, Run, Segment};
 use tcplife_tests::{project_root, shared_captures, target_profile_dir};
 
 // The structs come from the ABI crate itself, where the header is generated from: the layout
@@ -475,21 +475,24 @@ fn abi_agrees_with_the_engine_on_every_zeek_capture() {
     let mut packets = 0;
     for file in &files {
         let t = abi.tracker();
-        let mut engine = Tracker::new(Config::default());
+        let mut engine = Run::new(Config::default(), Collect::default());
         let mut finished_abi = Vec::new();
         let mut finished_engine = Vec::new();
         for seg in tcplife_capture::open_path(file).unwrap() {
             let seg = seg.unwrap();
-            let want = Owned::from(&engine.process(&seg));
+            engine.segment(&seg).unwrap();
+            let want = Owned::from(&engine.sink_mut().annotations.pop().unwrap());
             let got = abi
                 .feed(t, &seg)
                 .unwrap_or_else(|rc| panic!("{}: feed returned {rc}", file.display()));
             assert_eq!(got, want, "{} frame {}", file.display(), seg.frame);
-            finished_engine.extend(engine.take_finished().map(|s| OwnedSummary::from(&s)));
+            let done = &mut engine.sink_mut().summaries;
+            finished_engine.extend(done.drain(..).map(|s| OwnedSummary::from(&s)));
             finished_abi.extend(abi.summaries(t, "tcplife_take_finished"));
             packets += 1;
         }
-        finished_engine.extend(engine.finish().iter().map(OwnedSummary::from));
+        let rest = engine.finish().unwrap().summaries;
+        finished_engine.extend(rest.iter().map(OwnedSummary::from));
         finished_abi.extend(abi.summaries(t, "tcplife_finish"));
         assert_eq!(finished_abi, finished_engine, "{}", file.display());
         assert!(

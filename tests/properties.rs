@@ -14,19 +14,12 @@ use std::process::{Command, Stdio};
 
 use proptest::prelude::*;
 use tcplife_capture::CaptureReader;
-use tcplife_engine::{Annotation, Config, ConnSummary, Flags, Role, Segment, TcpState, Tracker};
+use tcplife_engine::{Annotation, Collect, Config, ConnSummary, Flags, Role, Segment, TcpState};
 use tcplife_gen::{Format, Options};
 
 fn run_engine(segs: &[Segment]) -> (Vec<Annotation>, Vec<ConnSummary>) {
-    let mut tracker = Tracker::new(Config::default());
-    let mut annotations = Vec::with_capacity(segs.len());
-    let mut summaries = Vec::new();
-    for seg in segs {
-        annotations.push(tracker.process(seg));
-        summaries.extend(tracker.take_finished());
-    }
-    summaries.extend(tracker.finish());
-    (annotations, summaries)
+    let out = Collect::run(Config::default(), segs);
+    (out.annotations, out.summaries)
 }
 
 fn generate(opts: Options, format: Format) -> Vec<u8> {

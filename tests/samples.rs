@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::UNIX_EPOCH;
 
-use tcplife_engine::{Config, Tracker};
+use tcplife_engine::{Annotation, Config, ConnSummary, Segment, Sink};
 use tcplife_report::{ConnFormat, ConnWriter, PacketFormat, PacketWriter};
 use tcplife_tests::{project_root, workspace_bin};
 
@@ -110,21 +110,26 @@ fn read(path: &Path) -> String {
 /// The engine's per-packet TSV and Zeek log for a capture, through the same writers the CLI
 /// uses (`#open`/`#close` at the epoch).
 fn engine_outputs(capture: &Path) -> (String, String) {
-    let reader = tcplife_capture::open_path(capture).unwrap();
-    let mut tracker = Tracker::new(Config::default());
-    let mut packets = PacketWriter::new(Vec::new(), PacketFormat::Tsv);
-    let mut conns = ConnWriter::new(Vec::new(), ConnFormat::Zeek, UNIX_EPOCH);
-    for seg in reader {
-        let seg = seg.unwrap();
-        let ann = tracker.process(&seg);
-        packets.write(&seg, &ann).unwrap();
-        for done in tracker.take_finished() {
-            conns.write(&done).unwrap();
+    struct Both {
+        packets: PacketWriter<Vec<u8>>,
+        conns: ConnWriter<Vec<u8>>,
+    }
+    impl Sink for Both {
+        type Stop = std::io::Error;
+        fn packet(&mut self, seg: &Segment, ann: Annotation) -> std::io::Result<()> {
+            self.packets.write(seg, &ann)
+        }
+        fn finished(&mut self, done: ConnSummary) -> std::io::Result<()> {
+            self.conns.write(&done)
         }
     }
-    for done in tracker.finish() {
-        conns.write(&done).unwrap();
-    }
+    let reader = tcplife_capture::open_path(capture).unwrap();
+    let sink = Both {
+        packets: PacketWriter::new(Vec::new(), PacketFormat::Tsv),
+        conns: ConnWriter::new(Vec::new(), ConnFormat::Zeek, UNIX_EPOCH),
+    };
+    let Both { packets, conns } =
+        tcplife_engine::run(Config::default(), reader.map(Result::unwrap), sink).unwrap();
     (
         String::from_utf8(packets.finish().unwrap()).unwrap(),
         String::from_utf8(conns.finish(UNIX_EPOCH).unwrap()).unwrap(),

@@ -10,7 +10,7 @@
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use libfuzzer_sys::fuzz_target;
-use tcplife_engine::{Config, Flags, Segment, Tracker};
+use tcplife_engine::{Annotation, Config, ConnSummary, Flags, Run, Segment, Sink};
 
 const ADDRS: [IpAddr; 4] = [
     IpAddr::V4(Ipv4Addr::new(10, 0, 0, 1)),
@@ -29,10 +29,9 @@ fuzz_target!(|data: &[u8]| {
         close_linger_ns: i64::from(cfg >> 5) * 1_000_000_000,
         attempt_timeout_ns: i64::from(cfg >> 6) * 5_000_000_000,
     };
-    let mut tracker = Tracker::new(config);
+    let mut run = Run::new(config, Check::default());
     let mut ts: i64 = 1_700_000_000_000_000_000;
     let mut segments = 0u64;
-    let mut counted = 0u64;
     for (i, r) in rest.chunks_exact(16).enumerate() {
         let u32_at = |k: usize| u32::from_be_bytes([r[k], r[k + 1], r[k + 2], r[k + 3]]);
         let sel = r[1];
@@ -53,19 +52,40 @@ fuzz_target!(|data: &[u8]| {
             payload_len,
             ip_len: payload_len + 40,
         };
-        let a = tracker.process(&seg);
-        assert_eq!(a.frame, seg.frame);
+        let before = run.sink().annotated;
+        run.segment(&seg).unwrap();
+        assert_eq!(
+            run.sink().annotated,
+            before + 1,
+            "one annotation per segment"
+        );
         segments += 1;
-        for s in tracker.take_finished() {
-            counted += s.orig_pkts + s.resp_pkts;
-        }
     }
-    for s in tracker.finish() {
-        counted += s.orig_pkts + s.resp_pkts;
-    }
+    run.end().unwrap();
     assert_eq!(
-        counted, segments,
+        run.sink().counted,
+        segments,
         "every segment belongs to exactly one connection"
     );
-    assert_eq!(tracker.open_connections(), 0);
+    assert_eq!(run.tracker().open_connections(), 0);
 });
+
+/// Checks each annotation is its segment's and counts the packets of finished connections.
+#[derive(Default)]
+struct Check {
+    annotated: u64,
+    counted: u64,
+}
+
+impl Sink for Check {
+    type Stop = std::convert::Infallible;
+    fn packet(&mut self, seg: &Segment, a: Annotation) -> Result<(), Self::Stop> {
+        assert_eq!(a.frame, seg.frame);
+        self.annotated += 1;
+        Ok(())
+    }
+    fn finished(&mut self, s: ConnSummary) -> Result<(), Self::Stop> {
+        self.counted += s.orig_pkts + s.resp_pkts;
+        Ok(())
+    }
+}

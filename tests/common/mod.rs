@@ -47,19 +47,12 @@ pub fn analyse(
     Vec<tcplife_engine::Annotation>,
     Vec<tcplife_engine::ConnSummary>,
 ) {
-    use tcplife_engine::{Config, Tracker};
+    use tcplife_engine::{Collect, Config};
     let reader =
         tcplife_capture::open_path(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    let mut tracker = Tracker::new(Config::default());
-    let mut annotations = Vec::new();
-    let mut summaries = Vec::new();
-    for seg in reader {
-        let seg = seg.unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-        annotations.push(tracker.process(&seg));
-        summaries.extend(tracker.take_finished());
-    }
-    summaries.extend(tracker.finish());
-    (annotations, summaries)
+    let segs = reader.map(|seg| seg.unwrap_or_else(|e| panic!("{}: {e}", path.display())));
+    let out = Collect::run(Config::default(), segs);
+    (out.annotations, out.summaries)
 }
 
 /// The installed Wireshark's (major, minor), from its development files: what the plugin is

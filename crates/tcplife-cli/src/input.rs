@@ -4,15 +4,9 @@ use std::io::{self, IsTerminal};
 use std::path::Path;
 
 use tcplife_capture::{open_path, CaptureError, SkipReason};
-use tcplife_engine::{Annotation, Segment, Tracker};
+use tcplife_engine::{Config, Run, Sink};
 
 use crate::progress::Progress;
-
-pub enum Flow {
-    Continue,
-    /// The caller has what it needs; stop reading.
-    Stop,
-}
 
 /// What happened to one input, for [`InputEnd::report`] once its results are written.
 pub struct InputEnd {
@@ -36,13 +30,11 @@ pub fn display_name(path: &Path) -> String {
     }
 }
 
-/// Feeds every segment of `path` to `tracker` and hands each annotation to `visit`. Input
-/// errors do not fail this call (they are kept for [`InputEnd::report`]); output errors from
-/// `visit` do.
-pub fn drive<F>(path: &Path, tracker: &mut Tracker, mut visit: F) -> io::Result<InputEnd>
-where
-    F: FnMut(&Segment, &Annotation, &mut Tracker) -> io::Result<Flow>,
-{
+/// Runs every segment of `path` through the engine into `sink`, and the connections still open
+/// at the end unless the sink stopped the run. Input errors do not fail this call (they are
+/// kept for [`InputEnd::report`], and what was read before them still goes to the sink); a stop
+/// from the sink (an output error, or the sink has what it needs) comes back as `Err`.
+pub fn drive<S: Sink>(path: &Path, config: Config, sink: S) -> (InputEnd, Result<S, S::Stop>) {
     let mut end = InputEnd {
         name: display_name(path),
         error: None,
@@ -57,17 +49,19 @@ where
     // Waiting for a capture to be typed in is never what was meant.
     if path.as_os_str() == "-" && io::stdin().is_terminal() {
         end.error = Some("standard input is a terminal; pipe a capture in".to_string());
-        return Ok(end);
+        return (end, Ok(sink));
     }
     let mut reader = match open_path(path) {
         Ok(r) => r,
         Err(e) => {
             end.error = Some(describe(&e));
-            return Ok(end);
+            return (end, Ok(sink));
         }
     };
     end.opened = true;
     let mut progress = Progress::new(&end.name, reader.total_bytes());
+    let mut run = Run::new(config, sink);
+    let mut stop = None;
     let mut n: u64 = 0;
     while let Some(item) = reader.next_segment() {
         let seg = match item {
@@ -77,16 +71,15 @@ where
                 break;
             }
         };
-        let ann = tracker.process(&seg);
-        let flow = visit(&seg, &ann, tracker)?;
+        if let Err(s) = run.segment(&seg) {
+            stop = Some(s);
+            end.stopped_early = true;
+            break;
+        }
         n += 1;
         // A cheap counter test per segment; the clock is read only every 16384 segments.
         if n & 0x3fff == 0 {
             progress.update(reader.bytes_read(), n);
-        }
-        if let Flow::Stop = flow {
-            end.stopped_early = true;
-            break;
         }
     }
     progress.clear();
@@ -95,7 +88,11 @@ where
     end.truncated_tail = reader.truncated_tail();
     end.skips = reader.skip_counts().clone();
     end.unsupported = reader.unsupported_linktypes().collect();
-    Ok(end)
+    let result = match stop {
+        Some(s) => Err(s),
+        None => run.finish(),
+    };
+    (end, result)
 }
 
 fn describe(e: &CaptureError) -> String {

@@ -12,11 +12,10 @@ use std::process::ExitCode;
 use std::time::SystemTime;
 
 use clap::Parser;
-use tcplife_engine::{Config, ConnSummary, Role, Tracker};
+use tcplife_engine::{Annotation, Config, ConnSummary, Role, Segment, Sink};
 use tcplife_report::{ConnWriter, Endpoint, LadderOutput, PacketWriter, Summary};
 
 use args::{Cli, Command, ConnsArgs, LadderArgs, PacketsArgs, SummaryArgs};
-use input::Flow;
 
 /// Exit status for bad input (unreadable, not a capture, corrupt, unsupported link type, no such
 /// connection) and for output errors other than a closed pipe. Usage errors exit 2 too (clap).
@@ -82,16 +81,8 @@ fn conns(a: ConnsArgs, config: Config, tty: bool, out: impl Write) -> Result<boo
         if several {
             w.begin_file(&input::display_name(path))?;
         }
-        let mut tracker = Tracker::new(config);
-        let end = input::drive(path, &mut tracker, |_, _, tracker| {
-            for c in tracker.take_finished() {
-                w.write(&c)?;
-            }
-            Ok(Flow::Continue)
-        })?;
-        for c in tracker.finish() {
-            w.write(&c)?;
-        }
+        let (end, result) = input::drive(path, config, ConnSink(&mut w));
+        result?;
         ends.push(end);
     }
     // With no readable input there is nothing to show, not even an empty log.
@@ -110,15 +101,9 @@ fn summary(a: SummaryArgs, config: Config, mut out: impl Write) -> Result<bool, 
     let mut ends = Vec::with_capacity(a.files.len());
     for path in &a.files {
         s.begin_file(&input::display_name(path));
-        let mut tracker = Tracker::new(config);
-        let end = input::drive(path, &mut tracker, |_, _, tracker| {
-            for c in tracker.take_finished() {
-                s.add(&c);
-            }
-            Ok(Flow::Continue)
-        })?;
-        for c in tracker.finish() {
-            s.add(&c);
+        let (end, result) = input::drive(path, config, SummarySink(&mut s));
+        if let Err(never) = result {
+            match never {}
         }
         if !end.opened() {
             s.forget_file();
@@ -139,14 +124,8 @@ fn packets(a: PacketsArgs, config: Config, tty: bool, out: impl Write) -> Result
         args::PacketFormatArg::Tsv
     });
     let mut w = PacketWriter::new(out, format.into());
-    let mut tracker = Tracker::new(config);
-    let end = input::drive(&a.file, &mut tracker, |seg, ann, tracker| {
-        w.write(seg, ann)?;
-        // Summaries are not shown here, but must be drained to keep memory bounded.
-        tracker.take_finished().for_each(drop);
-        Ok(Flow::Continue)
-    })?;
-    drop(tracker.finish());
+    let (end, result) = input::drive(&a.file, config, PacketSink(&mut w));
+    result?;
     if end.opened() {
         w.finish()?;
     }
@@ -155,41 +134,25 @@ fn packets(a: PacketsArgs, config: Config, tty: bool, out: impl Write) -> Result
 
 fn ladder(a: LadderArgs, config: Config, out: impl Write) -> Result<bool, Stop> {
     let target = a.conn.unwrap_or(1);
-    let mut w = LadderOutput::new(out, a.format.into());
-    let mut tracker = Tracker::new(config);
-    let mut seen = 0u64;
-    let mut summary: Option<ConnSummary> = None;
-    // Endpoints of the first few connections, to say which exist when `--conn` names none.
-    let mut known: BTreeMap<u64, (Endpoint, Endpoint)> = BTreeMap::new();
-    let end = input::drive(&a.file, &mut tracker, |seg, ann, tracker| {
-        if ann.conn_id > seen {
-            seen = ann.conn_id;
-            if known.len() < 10 {
-                let (s, d) = (
-                    Endpoint(seg.src, seg.src_port),
-                    Endpoint(seg.dst, seg.dst_port),
-                );
-                let pair = if ann.role == Role::Client {
-                    (s, d)
-                } else {
-                    (d, s)
-                };
-                known.insert(ann.conn_id, pair);
-            }
-        }
-        if ann.conn_id == target {
-            w.packet(seg, ann)?;
-        }
-        if let Some(c) = tracker.take_finished().find(|c| c.conn_id == target) {
-            summary = Some(c);
-            // Its summary is final: the rest of the capture cannot add to the diagram.
-            return Ok(Flow::Stop);
-        }
-        Ok(Flow::Continue)
-    })?;
-    if summary.is_none() {
-        summary = tracker.finish().into_iter().find(|c| c.conn_id == target);
+    let mut sink = LadderSink {
+        w: LadderOutput::new(out, a.format.into()),
+        target,
+        seen: 0,
+        known: BTreeMap::new(),
+        summary: None,
+    };
+    let (end, result) = input::drive(&a.file, config, &mut sink);
+    match result {
+        Ok(_) | Err(LadderStop::Found) => {}
+        Err(LadderStop::Output(e)) => return Err(e.into()),
     }
+    let LadderSink {
+        w,
+        seen,
+        known,
+        summary,
+        ..
+    } = sink;
     let found = summary.is_some();
     w.finish(summary.as_ref())?;
     let ok = end.report();
@@ -212,4 +175,89 @@ fn ladder(a: LadderArgs, config: Config, out: impl Write) -> Result<bool, Stop> 
         return Ok(false);
     }
     Ok(ok && found)
+}
+
+/// `tcplife conns`: each connection as it finishes.
+struct ConnSink<'a, W: Write>(&'a mut ConnWriter<W>);
+
+impl<W: Write> Sink for ConnSink<'_, W> {
+    type Stop = io::Error;
+    const PACKETS: bool = false;
+    fn finished(&mut self, c: ConnSummary) -> io::Result<()> {
+        self.0.write(&c)
+    }
+}
+
+/// `tcplife summary`: each connection counted.
+struct SummarySink<'a>(&'a mut Summary);
+
+impl Sink for SummarySink<'_> {
+    type Stop = std::convert::Infallible;
+    const PACKETS: bool = false;
+    fn finished(&mut self, c: ConnSummary) -> Result<(), Self::Stop> {
+        self.0.add(&c);
+        Ok(())
+    }
+}
+
+/// `tcplife packets`: every packet; summaries are not shown.
+struct PacketSink<'a, W: Write>(&'a mut PacketWriter<W>);
+
+impl<W: Write> Sink for PacketSink<'_, W> {
+    type Stop = io::Error;
+    fn packet(&mut self, seg: &Segment, ann: Annotation) -> io::Result<()> {
+        self.0.write(seg, &ann)
+    }
+    fn finished(&mut self, _: ConnSummary) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+/// `tcplife ladder`: one connection's packets, until its summary is final.
+struct LadderSink<W: Write> {
+    w: LadderOutput<W>,
+    target: u64,
+    /// Highest connection id seen.
+    seen: u64,
+    /// Endpoints of the first few connections, to say which exist when `--conn` names none.
+    known: BTreeMap<u64, (Endpoint, Endpoint)>,
+    summary: Option<ConnSummary>,
+}
+
+enum LadderStop {
+    /// The connection's summary is final: the rest of the capture cannot add to the diagram.
+    Found,
+    Output(io::Error),
+}
+
+impl<W: Write> Sink for LadderSink<W> {
+    type Stop = LadderStop;
+    fn packet(&mut self, seg: &Segment, ann: Annotation) -> Result<(), LadderStop> {
+        if ann.conn_id > self.seen {
+            self.seen = ann.conn_id;
+            if self.known.len() < 10 {
+                let (s, d) = (
+                    Endpoint(seg.src, seg.src_port),
+                    Endpoint(seg.dst, seg.dst_port),
+                );
+                let pair = if ann.role == Role::Client {
+                    (s, d)
+                } else {
+                    (d, s)
+                };
+                self.known.insert(ann.conn_id, pair);
+            }
+        }
+        if ann.conn_id == self.target {
+            self.w.packet(seg, &ann).map_err(LadderStop::Output)?;
+        }
+        Ok(())
+    }
+    fn finished(&mut self, c: ConnSummary) -> Result<(), LadderStop> {
+        if c.conn_id != self.target {
+            return Ok(());
+        }
+        self.summary = Some(c);
+        Err(LadderStop::Found)
+    }
 }

@@ -12,7 +12,7 @@ use std::path::Path;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use tcplife_capture::CaptureReader;
-use tcplife_engine::{Config, Segment, Tracker};
+use tcplife_engine::{Annotation, Config, ConnSummary, Segment, Sink};
 use tcplife_gen::{Format, Options};
 
 fn generated(opts: Options) -> Vec<u8> {
@@ -28,20 +28,30 @@ fn segments(bytes: &[u8]) -> Vec<Segment> {
         .collect()
 }
 
-/// Runs the whole capture through a fresh tracker, taking summaries as they finish, as the
-/// `tcplife conns` loop does. Returns something derived from every annotation so the work
-/// cannot be optimised away.
-fn track(segs: &[Segment]) -> u64 {
-    let mut tracker = Tracker::new(Config::default());
-    let mut acc = 0u64;
-    for seg in segs {
-        let a = tracker.process(seg);
-        acc = acc.wrapping_add(a.conn_id ^ a.event as u64 ^ a.history.len() as u64);
-        for s in tracker.take_finished() {
-            acc = acc.wrapping_add(s.orig_pkts);
-        }
+/// Folds every annotation and summary into one number so the work cannot be optimised away.
+struct Fold(u64);
+
+impl Sink for Fold {
+    type Stop = std::convert::Infallible;
+    fn packet(&mut self, _: &Segment, a: Annotation) -> Result<(), Self::Stop> {
+        self.0 = self
+            .0
+            .wrapping_add(a.conn_id ^ a.event as u64 ^ a.history.len() as u64);
+        Ok(())
     }
-    acc.wrapping_add(tracker.finish().len() as u64)
+    fn finished(&mut self, s: ConnSummary) -> Result<(), Self::Stop> {
+        self.0 = self.0.wrapping_add(s.orig_pkts);
+        Ok(())
+    }
+}
+
+/// Runs the whole capture through a fresh tracker, summaries taken as they finish, as
+/// `tcplife` does.
+fn track(segs: &[Segment]) -> u64 {
+    match tcplife_engine::run(Config::default(), segs, Fold(0)) {
+        Ok(f) => f.0,
+        Err(never) => match never {},
+    }
 }
 
 fn workloads() -> Vec<(&'static str, Vec<u8>)> {

@@ -1,19 +1,28 @@
 //! tcplife's engine: TCP segments in, per-packet lifecycle annotations and per-connection
 //! summaries out. Pure: no I/O, no `unsafe`, nothing about capture formats or Wireshark.
 //!
+//! Run a capture with [`run`] (or a [`Run`], fed one segment at a time) and a [`Sink`] that
+//! receives each annotation and each connection summary; the run drains finished connections
+//! itself.
+//!
 //! ```
-//! use tcplife_engine::{Config, Tracker};
-//! let mut tracker = Tracker::new(Config::default());
-//! # let segments: Vec<tcplife_engine::Segment> = vec![];
-//! for seg in &segments {
-//!     let annotation = tracker.process(seg);
-//!     println!("{} {}", annotation.frame, annotation.phase.as_str());
-//!     for finished in tracker.take_finished() {
-//!         println!("{}", finished.conn_state.as_str());
+//! use std::convert::Infallible;
+//! use tcplife_engine::{run, Annotation, Config, ConnSummary, Segment, Sink};
+//!
+//! struct Print;
+//! impl Sink for Print {
+//!     type Stop = Infallible;
+//!     fn packet(&mut self, _: &Segment, a: Annotation) -> Result<(), Infallible> {
+//!         println!("{} {}", a.frame, a.phase.as_str());
+//!         Ok(())
+//!     }
+//!     fn finished(&mut self, c: ConnSummary) -> Result<(), Infallible> {
+//!         println!("{}", c.conn_state.as_str());
+//!         Ok(())
 //!     }
 //! }
-//! let rest = tracker.finish();
-//! # assert!(rest.is_empty());
+//! # let segments: Vec<Segment> = vec![];
+//! let _ = run(Config::default(), &segments, Print);
 //! ```
 
 #![forbid(unsafe_code)]
@@ -21,11 +30,13 @@
 mod conn;
 mod model;
 mod rfc;
+mod run;
 mod segment;
 mod seq;
 mod tracker;
 mod zeek;
 
 pub use model::*;
+pub use run::{run, Collect, Run, Sink};
 pub use segment::{Flags, Segment};
 pub use tracker::{Config, Tracker};

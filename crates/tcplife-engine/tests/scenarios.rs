@@ -6,7 +6,7 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use tcplife_engine::{
-    ConnState, ConnSummary, EndReason, Ending, Flags, Notes, Role, Segment, TcpState, Tracker,
+    Collect, ConnState, ConnSummary, EndReason, Ending, Flags, Notes, Role, Run, Segment, TcpState,
 };
 
 const SEC: i64 = 1_000_000_000;
@@ -96,12 +96,11 @@ impl Conv {
 
     /// Runs the engine: one line per packet, then every connection's summary.
     fn run(&self) -> (Vec<String>, Vec<ConnSummary>, Vec<Notes>) {
-        let mut tracker = Tracker::new(Default::default());
+        let out = Collect::run(Default::default(), &self.segs);
+        assert_eq!(out.annotations.len(), self.segs.len());
         let mut lines = Vec::new();
         let mut notes = Vec::new();
-        let mut done = Vec::new();
-        for seg in &self.segs {
-            let a = tracker.process(seg);
+        for (a, seg) in out.annotations.iter().zip(&self.segs) {
             assert_eq!(a.frame, seg.frame);
             lines.push(format!(
                 "{}|{}|{}|{}|{}|{}|{}|{}",
@@ -115,10 +114,8 @@ impl Conv {
                 a.history
             ));
             notes.push(a.notes);
-            done.extend(tracker.take_finished());
         }
-        done.extend(tracker.finish());
-        (lines, done, notes)
+        (lines, out.summaries, notes)
     }
 }
 
@@ -486,24 +483,26 @@ fn closed_connection_lingers_then_retires() {
 
 #[test]
 fn idle_connection_expires() {
-    let mut tracker = Tracker::new(tcplife_engine::Config {
-        idle_timeout_ns: 60 * SEC,
-        ..Default::default()
-    });
+    let mut run = Run::new(
+        tcplife_engine::Config {
+            idle_timeout_ns: 60 * SEC,
+            ..Default::default()
+        },
+        Collect::default(),
+    );
     let mut c = Conv::new();
     c.handshake();
     c.client.1 = 50001;
     c.wait(61 * SEC).c("S", 100, 0, 0);
-    for seg in &c.segs[..3] {
-        tracker.process(seg);
-    }
-    assert_eq!(tracker.open_connections(), 1);
-    tracker.process(&c.segs[3]);
-    let gone: Vec<_> = tracker.take_finished().collect();
+    run.segments(&c.segs[..3]).unwrap();
+    assert_eq!(run.tracker().open_connections(), 1);
+    assert!(run.sink().summaries.is_empty());
+    run.segment(&c.segs[3]).unwrap();
+    let gone = &run.sink().summaries;
     assert_eq!(gone.len(), 1);
     assert_eq!(gone[0].end_reason, EndReason::Idle);
     assert_eq!(gone[0].ending, Ending::NeverClosed);
-    assert_eq!(tracker.open_connections(), 1);
+    assert_eq!(run.tracker().open_connections(), 1);
 }
 
 #[test]
@@ -715,14 +714,11 @@ fn attempt_answered_in_time_or_timer_off_stays_one_connection() {
     assert_eq!(s[1].orig_p, 50000);
 
     // With the timer off, the late SYN-ACK completes the original handshake.
-    let mut tracker = Tracker::new(tcplife_engine::Config {
+    let config = tcplife_engine::Config {
         attempt_timeout_ns: 0,
         ..Default::default()
-    });
-    for seg in &c.segs {
-        tracker.process(seg);
-    }
-    let s = tracker.finish();
+    };
+    let s = Collect::run(config, &c.segs).summaries;
     assert_eq!(s.len(), 1);
     assert_eq!(
         (s[0].conn_state, s[0].history.as_str()),

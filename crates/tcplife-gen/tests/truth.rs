@@ -8,7 +8,7 @@ use std::io::Cursor;
 use std::net::SocketAddr;
 
 use tcplife_capture::CaptureReader;
-use tcplife_engine::{Config, ConnSummary, Event, Role, Tracker};
+use tcplife_engine::{Annotation, Config, ConnSummary, Event, Role, Run, Segment, Sink};
 use tcplife_gen::{Fate, Format, Options, Truth};
 
 #[derive(Default, Debug, PartialEq, Eq, Clone, Copy)]
@@ -31,18 +31,19 @@ fn generate(opts: Options, format: Format) -> (Vec<u8>, Vec<Truth>) {
 /// Summaries keyed by (originator, responder), with per-connection event counts.
 type ByPair = HashMap<(SocketAddr, SocketAddr), (ConnSummary, Counts)>;
 
-/// Every connection's summary and event counts, and the number of segments read.
-fn analyse(bytes: &[u8]) -> (ByPair, u64) {
-    let mut reader = CaptureReader::new(Cursor::new(bytes)).unwrap();
-    let mut tracker = Tracker::new(Config::default());
-    let mut counts: HashMap<u64, Counts> = HashMap::new();
-    let mut summaries = Vec::new();
-    let mut segments = 0;
-    for seg in &mut reader {
-        let seg = seg.unwrap();
-        segments += 1;
-        let a = tracker.process(&seg);
-        let c = counts.entry(a.conn_id).or_default();
+/// Event counts by connection id, and every summary.
+#[derive(Default)]
+struct Tally {
+    counts: HashMap<u64, Counts>,
+    summaries: Vec<ConnSummary>,
+    segments: u64,
+}
+
+impl Sink for Tally {
+    type Stop = std::convert::Infallible;
+    fn packet(&mut self, _: &Segment, a: Annotation) -> Result<(), Self::Stop> {
+        self.segments += 1;
+        let c = self.counts.entry(a.conn_id).or_default();
         c.packets += 1;
         match a.event {
             Event::RetransmittedData => c.retransmissions += 1,
@@ -52,10 +53,25 @@ fn analyse(bytes: &[u8]) -> (ByPair, u64) {
             Event::WindowUpdate => c.window_updates += 1,
             _ => {}
         }
-        summaries.extend(tracker.take_finished());
+        Ok(())
     }
+    fn finished(&mut self, s: ConnSummary) -> Result<(), Self::Stop> {
+        self.summaries.push(s);
+        Ok(())
+    }
+}
+
+/// Every connection's summary and event counts, and the number of segments read.
+fn analyse(bytes: &[u8]) -> (ByPair, u64) {
+    let mut reader = CaptureReader::new(Cursor::new(bytes)).unwrap();
+    let mut run = Run::new(Config::default(), Tally::default());
+    run.segments((&mut reader).map(Result::unwrap)).unwrap();
     assert!(reader.skip_counts().is_empty(), "{}", reader.skip_counts());
-    summaries.extend(tracker.finish());
+    let Tally {
+        counts,
+        summaries,
+        segments,
+    } = run.finish().unwrap();
     let mut out = HashMap::new();
     for s in summaries {
         let key = (
@@ -213,14 +229,14 @@ fn packets_are_in_time_order_and_interleaved() {
     );
     let mut reader = CaptureReader::new(Cursor::new(&bytes[..])).unwrap();
     let mut last = i64::MIN;
-    let mut tracker = Tracker::new(Config::default());
+    let mut run = Run::new(Config::default(), Tally::default());
     let mut most_open = 0;
     for seg in &mut reader {
         let seg = seg.unwrap();
         assert!(seg.ts_ns >= last, "frame {} goes back in time", seg.frame);
         last = seg.ts_ns;
-        tracker.process(&seg);
-        most_open = most_open.max(tracker.open_connections());
+        run.segment(&seg).unwrap();
+        most_open = most_open.max(run.tracker().open_connections());
     }
     assert!(most_open >= 50, "only {most_open} connections open at once");
 }

@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::Path;
 
-use tcplife_engine::{Annotation, Config, ConnSummary, Segment, Tracker};
+use tcplife_engine::{Annotation, Config, ConnSummary, Run, Segment, Sink};
 
 pub struct Packet {
     pub seg: Segment,
@@ -31,24 +31,43 @@ impl Analysis {
     }
 }
 
+/// What the run hands out, kept in order.
+#[derive(Default)]
+struct Keep {
+    packets: Vec<Packet>,
+    in_order: Vec<ConnSummary>,
+}
+
+impl Sink for Keep {
+    type Stop = std::convert::Infallible;
+    fn packet(&mut self, seg: &Segment, ann: Annotation) -> Result<(), Self::Stop> {
+        self.packets.push(Packet {
+            seg: seg.clone(),
+            ann,
+        });
+        Ok(())
+    }
+    fn finished(&mut self, summary: ConnSummary) -> Result<(), Self::Stop> {
+        self.in_order.push(summary);
+        Ok(())
+    }
+}
+
 pub fn analyse(path: &Path) -> Result<Analysis, String> {
     let mut reader = tcplife_capture::open_path(path).map_err(|e| e.to_string())?;
-    let mut tracker = Tracker::new(Config::default());
-    let mut packets = Vec::new();
-    let mut in_order = Vec::new();
+    let mut run = Run::new(Config::default(), Keep::default());
     for seg in &mut reader {
         let seg = seg.map_err(|e| format!("{}: {e}", path.display()))?;
         let frame = seg.frame;
         // An engine bug must show up as a failed check naming the frame, not as a harness crash
         // that leaves the reader guessing.
-        let ann = catch_unwind(AssertUnwindSafe(|| tracker.process(&seg)))
-            .map_err(|e| format!("the engine panicked on frame {frame}: {}", panic_text(&e)))?;
-        in_order.extend(tracker.take_finished());
-        packets.push(Packet { seg, ann });
+        catch_unwind(AssertUnwindSafe(|| run.segment(&seg)))
+            .map_err(|e| format!("the engine panicked on frame {frame}: {}", panic_text(&e)))?
+            .unwrap_or_else(|never| match never {});
     }
-    let rest = catch_unwind(AssertUnwindSafe(|| tracker.finish()))
-        .map_err(|e| format!("the engine panicked at the end: {}", panic_text(&e)))?;
-    in_order.extend(rest);
+    let Keep { packets, in_order } = catch_unwind(AssertUnwindSafe(|| run.finish()))
+        .map_err(|e| format!("the engine panicked at the end: {}", panic_text(&e)))?
+        .unwrap_or_else(|never| match never {});
     let summaries = in_order.iter().map(|s| (s.conn_id, s.clone())).collect();
     Ok(Analysis {
         packets,
