@@ -16,7 +16,7 @@ use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Mutex, Once};
 
 use tcplife_capture::{slice_frame, LinkType};
-use tcplife_engine::{Annotation, Config, ConnSummary, Flags, Notes, Segment, Tracker};
+use tcplife_engine::{Annotation, Config, ConnSummary, Flags, Notes, Run, Segment, Sink};
 
 /// Bumped when a struct below or a function's meaning changes.
 pub const TCPLIFE_ABI_VERSION: u32 = 1;
@@ -197,9 +197,29 @@ fn guard<R>(default: R, f: impl FnOnce() -> R) -> R {
     result
 }
 
+/// What the engine handed out and C has not read yet: the annotation of the segment being fed,
+/// and the connections finished since C last took them.
+#[derive(Default)]
+struct Pending {
+    annotation: Option<Annotation>,
+    finished: Vec<ConnSummary>,
+}
+
+impl Sink for Pending {
+    type Stop = std::convert::Infallible;
+    fn packet(&mut self, _: &Segment, a: Annotation) -> Result<(), Self::Stop> {
+        self.annotation = Some(a);
+        Ok(())
+    }
+    fn finished(&mut self, summary: ConnSummary) -> Result<(), Self::Stop> {
+        self.finished.push(summary);
+        Ok(())
+    }
+}
+
 /// A connection tracker (opaque to C).
 pub struct TcplifeTracker {
-    tracker: Tracker,
+    run: Run<Pending>,
     /// NUL-terminated text of the last annotation's step and history: buffers reused from one
     /// packet to the next, so feeding allocates nothing once they have grown.
     step: Vec<u8>,
@@ -271,7 +291,7 @@ pub extern "C" fn tcplife_version() -> *const c_char {
 pub extern "C" fn tcplife_tracker_new() -> *mut TcplifeTracker {
     guard(std::ptr::null_mut(), || {
         Box::into_raw(Box::new(TcplifeTracker {
-            tracker: Tracker::new(Config::default()),
+            run: Run::new(Config::default(), Pending::default()),
             step: vec![0],
             history: vec![0],
             summaries: Vec::new(),
@@ -337,9 +357,7 @@ pub unsafe extern "C" fn tcplife_feed_segment(
             payload_len: s.payload_len,
             ip_len: s.ip_len,
         };
-        let a = t.tracker.process(&segment);
-        fill(t, &a, out);
-        OK
+        feed(t, &segment, out)
     })
 }
 
@@ -378,10 +396,19 @@ pub unsafe extern "C" fn tcplife_feed_frame(
         let Ok(segment) = slice_frame(link, frame, ts_ns, bytes) else {
             return SKIPPED;
         };
-        let a = t.tracker.process(&segment);
-        fill(t, &a, out);
-        OK
+        feed(t, &segment, out)
     })
+}
+
+fn feed(t: &mut TcplifeTracker, segment: &Segment, out: &mut TcplifeAnnotation) -> i32 {
+    let Ok(()) = t.run.segment(segment);
+    match t.run.sink_mut().annotation.take() {
+        Some(a) => {
+            fill(t, &a, out);
+            OK
+        }
+        None => ERROR,
+    }
 }
 
 fn collect(t: &mut TcplifeTracker, list: Vec<ConnSummary>) -> usize {
@@ -412,7 +439,7 @@ pub unsafe extern "C" fn tcplife_take_finished(tracker: *mut TcplifeTracker) -> 
         return usize::MAX;
     };
     guard(usize::MAX, || {
-        let list: Vec<ConnSummary> = t.tracker.take_finished().collect();
+        let list = std::mem::take(&mut t.run.sink_mut().finished);
         collect(t, list)
     })
 }
@@ -429,7 +456,8 @@ pub unsafe extern "C" fn tcplife_finish(tracker: *mut TcplifeTracker) -> usize {
         return usize::MAX;
     };
     guard(usize::MAX, || {
-        let list = t.tracker.finish();
+        let Ok(()) = t.run.end();
+        let list = std::mem::take(&mut t.run.sink_mut().finished);
         collect(t, list)
     })
 }
