@@ -16,7 +16,8 @@ use std::sync::{Mutex, OnceLock};
 use epan::Encap;
 use tcplife_capture::{slice_frame, LinkType};
 use tcplife_engine::{
-    Annotation, Config, ConnState, Ending, Event, Notes, Phase, Role, TcpState, Tracker,
+    Annotation, Config, ConnState, ConnSummary, Ending, Event, Notes, Phase, Role, Run, Segment,
+    Sink, TcpState,
 };
 
 use epan::{
@@ -204,13 +205,7 @@ pub fn register() {
 
 /// The first pass's results for the open capture file.
 struct State {
-    tracker: Tracker,
-    /// One row per annotated frame, in first-pass order; frames keep `row + 1`.
-    rows: Vec<Annotation>,
-    /// Row of each connection's latest packet, indexed by `conn_id - 1`.
-    last_row_of_conn: Vec<u32>,
-    /// End-of-life notes of connections the tracker has retired, indexed by `conn_id - 1`.
-    retired_notes: Vec<Option<Notes>>,
+    run: Run<Rows>,
     /// End-of-life notes of the connections still tracked, as the engine would end them now
     /// (`Tracker::open_endings`), indexed by `conn_id - 1`; recomputed when a packet was
     /// processed since (`open_notes_stale`). Later passes need them only for a connection's
@@ -219,13 +214,45 @@ struct State {
     open_notes_stale: bool,
 }
 
+/// What the engine said in the first pass, kept for every later pass.
+#[derive(Default)]
+struct Rows {
+    /// One row per annotated frame, in first-pass order; frames keep `row + 1`.
+    rows: Vec<Annotation>,
+    /// Row of each connection's latest packet, indexed by `conn_id - 1`.
+    last_row_of_conn: Vec<u32>,
+    /// End-of-life notes of connections the tracker has retired, indexed by `conn_id - 1`.
+    retired_notes: Vec<Option<Notes>>,
+}
+
+impl Sink for Rows {
+    type Stop = std::convert::Infallible;
+
+    fn packet(&mut self, _: &Segment, a: Annotation) -> Result<(), Self::Stop> {
+        let row = self.rows.len();
+        let conn = (a.conn_id as usize).saturating_sub(1);
+        if self.last_row_of_conn.len() <= conn {
+            self.last_row_of_conn.resize(conn + 1, u32::MAX);
+        }
+        self.last_row_of_conn[conn] = row as u32;
+        self.rows.push(a);
+        Ok(())
+    }
+
+    fn finished(&mut self, done: ConnSummary) -> Result<(), Self::Stop> {
+        let conn = (done.conn_id as usize).saturating_sub(1);
+        if self.retired_notes.len() <= conn {
+            self.retired_notes.resize(conn + 1, None);
+        }
+        self.retired_notes[conn] = Some(notes_for_ending(done.ending));
+        Ok(())
+    }
+}
+
 impl State {
     fn new() -> Self {
         State {
-            tracker: Tracker::new(Config::default()),
-            rows: Vec::new(),
-            last_row_of_conn: Vec::new(),
-            retired_notes: Vec::new(),
+            run: Run::new(Config::default(), Rows::default()),
             open_notes: Vec::new(),
             open_notes_stale: true,
         }
@@ -237,7 +264,7 @@ impl State {
     fn open_notes(&mut self, conn: usize) -> Notes {
         if self.open_notes_stale {
             self.open_notes.clear();
-            for (id, ending) in self.tracker.open_endings() {
+            for (id, ending) in self.run.tracker().open_endings() {
                 let i = (id as usize).saturating_sub(1);
                 if self.open_notes.len() <= i {
                     self.open_notes.resize(i + 1, None);
@@ -339,23 +366,11 @@ impl Dissector for Lifecycle {
                 return Ok(0);
             };
             let (row, annotation) = with_state(|st| {
-                let a = st.tracker.process(&seg);
+                let Ok(()) = st.run.segment(&seg);
                 st.open_notes_stale = true;
-                for done in st.tracker.take_finished() {
-                    let conn = (done.conn_id as usize).saturating_sub(1);
-                    if st.retired_notes.len() <= conn {
-                        st.retired_notes.resize(conn + 1, None);
-                    }
-                    st.retired_notes[conn] = Some(notes_for_ending(done.ending));
-                }
-                let row = st.rows.len();
-                let conn = (a.conn_id as usize).saturating_sub(1);
-                if st.last_row_of_conn.len() <= conn {
-                    st.last_row_of_conn.resize(conn + 1, u32::MAX);
-                }
-                st.last_row_of_conn[conn] = row as u32;
-                st.rows.push(a.clone());
-                (row, a)
+                let rows = &st.run.sink().rows;
+                let row = rows.len() - 1;
+                (row, rows[row].clone())
             });
             if let Some(token) = NonZeroUsize::new(row + 1) {
                 pkt.set_frame_data(ids.proto, token);
@@ -367,13 +382,14 @@ impl Dissector for Lifecycle {
             };
             let row = token.get() - 1;
             let found = with_state(|st| {
-                let a = st.rows.get(row)?.clone();
+                let rows = st.run.sink();
+                let a = rows.rows.get(row)?.clone();
                 let conn = (a.conn_id as usize).saturating_sub(1);
-                let is_last = st.last_row_of_conn.get(conn) == Some(&(row as u32));
+                let is_last = rows.last_row_of_conn.get(conn) == Some(&(row as u32));
                 let extra = if !is_last {
                     Notes::default()
                 } else {
-                    match st.retired_notes.get(conn).copied().flatten() {
+                    match rows.retired_notes.get(conn).copied().flatten() {
                         Some(notes) => notes,
                         None => st.open_notes(conn),
                     }
