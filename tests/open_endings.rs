@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-use tcplife_engine::{Config, Tracker};
+use tcplife_engine::{Collect, Config, Run};
 use tcplife_tests::shared_captures;
 
 #[test]
@@ -24,11 +24,14 @@ fn open_endings_are_what_finish_reports() {
     );
     let mut compared = 0;
     for file in &files {
-        let mut tracker = Tracker::new(Config::default());
-        for seg in tcplife_capture::open_path(file).unwrap() {
-            tracker.process(&seg.unwrap());
-            tracker.take_finished().for_each(drop);
-        }
+        let mut run = Run::new(Config::default(), Collect::default());
+        let segs = tcplife_capture::open_path(file)
+            .unwrap()
+            .map(Result::unwrap);
+        run.segments(segs).unwrap();
+        // Only what finish adds is compared.
+        run.sink_mut().summaries.clear();
+        let tracker = run.tracker();
         let open = tracker.open_connections();
         let said: BTreeMap<u64, &str> = tracker
             .open_endings()
@@ -40,8 +43,8 @@ fn open_endings_are_what_finish_reports() {
             open,
             "open_endings ended something"
         );
-        let finished: BTreeMap<u64, &str> = tracker
-            .finish()
+        let finished = run.finish().unwrap().summaries;
+        let finished: BTreeMap<u64, &str> = finished
             .iter()
             .map(|s| (s.conn_id, s.ending.as_str()))
             .collect();
