@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use tcplife_tests::{project_root, shared_captures, target_profile_dir, workspace_bin};
+use tcplife_tests::{project_root, shared_captures, workspace_bin};
 
 /// Fields in the order of `tcplife packets --format tsv`'s columns.
 const FIELDS: [&str; 10] = [
@@ -118,8 +118,9 @@ impl Sandbox {
         self.tshark_full(plugin_dir, None, args)
     }
 
-    /// `fault`: the plugin's fault injection (`TCPLIFE_PLUGIN_FAULT`), e.g. `panic:2`.
-    fn tshark_full(&self, plugin_dir: Option<&Path>, fault: Option<&str>, args: &[&str]) -> Output {
+    /// `program` as the unprivileged user (itself when the tests do not run as root), with the
+    /// sandbox's HOME, under a timeout.
+    fn unprivileged(&self, program: &Path) -> Command {
         let mut cmd = if is_root() {
             let mut c = Command::new("setpriv");
             c.args([
@@ -135,21 +136,26 @@ impl Sandbox {
             c.arg(TIMEOUT_SECS);
             c
         };
+        cmd.arg(program)
+            .env("HOME", &self.home)
+            .env("XDG_CONFIG_HOME", self.home.join(".config"))
+            .env_remove("WIRESHARK_PLUGIN_DIR")
+            .current_dir(&self.home);
+        cmd
+    }
+
+    /// `fault`: the plugin's fault injection (`TCPLIFE_PLUGIN_FAULT`), e.g. `panic:2`.
+    fn tshark_full(&self, plugin_dir: Option<&Path>, fault: Option<&str>, args: &[&str]) -> Output {
+        let mut cmd = self.unprivileged(Path::new("tshark"));
         if let Some(dir) = plugin_dir {
             cmd.env("WIRESHARK_PLUGIN_DIR", dir);
-        } else {
-            cmd.env_remove("WIRESHARK_PLUGIN_DIR");
         }
         match fault {
             Some(f) => cmd.env("TCPLIFE_PLUGIN_FAULT", f),
             None => cmd.env_remove("TCPLIFE_PLUGIN_FAULT"),
         };
-        cmd.arg("tshark")
-            .args(args)
-            .env("HOME", &self.home)
-            .env("XDG_CONFIG_HOME", self.home.join(".config"))
-            .current_dir(&self.home);
         let out = cmd
+            .args(args)
             .output()
             .expect("tshark runs (scripts/setup-debian.sh installs it)");
         assert_ne!(
@@ -655,37 +661,119 @@ fn end_of_capture_notes_match_the_cli_endings() {
     }
 }
 
-/// scripts/plugin-install.sh puts the plugin where Wireshark looks for the user's plugins and a
+/// `scripts/NAME ARGS` run by `cmd` (the sandbox's unprivileged user, or root): exit code,
+/// stdout, stderr.
+fn run_script(mut cmd: Command, args: &[&str]) -> (Option<i32>, String, String) {
+    let out = cmd.args(args).output().expect("the script runs");
+    (
+        out.status.code(),
+        String::from_utf8(out.stdout).unwrap(),
+        String::from_utf8(out.stderr).unwrap(),
+    )
+}
+
+fn script_path(name: &str) -> PathBuf {
+    project_root().join("scripts").join(name)
+}
+
+/// `--help` is the scripts' comment block and nothing of the code after it.
+#[test]
+fn install_scripts_help() {
+    for (name, first, last) in [
+        (
+            "plugin-install.sh",
+            "Installs the tcplife Wireshark plugin into the current user's personal plugin folder for the",
+            "A profile whose preferences were changed since it was installed is kept as it is.",
+        ),
+        (
+            "plugin-uninstall.sh",
+            "Removes what scripts/plugin-install.sh installed for the current user: the plugin from the",
+            "count as a change.",
+        ),
+    ] {
+        for flag in ["--help", "-h"] {
+            let (code, out, err) = run_script(Command::new(script_path(name)), &[flag]);
+            assert_eq!((code, err.as_str()), (Some(0), ""), "{name} {flag}");
+            let lines: Vec<&str> = out.lines().collect();
+            assert_eq!(lines.first(), Some(&first), "{name} {flag}:\n{out}");
+            assert_eq!(lines.last(), Some(&last), "{name} {flag}:\n{out}");
+            assert!(
+                !out.contains("set -") && !out.contains('#'),
+                "{name} {flag} prints code:\n{out}"
+            );
+        }
+        let (code, _, err) = run_script(Command::new(script_path(name)), &["--bogus"]);
+        assert_eq!(code, Some(2), "{name} --bogus");
+        assert!(err.contains("unknown argument '--bogus'"), "{err}");
+    }
+    let (_, out, _) = run_script(Command::new(script_path("plugin-install.sh")), &["--help"]);
+    assert!(
+        out.contains("--lib FILE") && out.contains("not Wireshark's development files"),
+        "{out}"
+    );
+}
+
+fn nobody_uid() -> u32 {
+    let out = Command::new("id").args(["-u", "nobody"]).output().unwrap();
+    String::from_utf8(out.stdout)
+        .unwrap()
+        .trim()
+        .parse()
+        .unwrap()
+}
+
+/// Where the installer puts things under the sandbox's HOME.
+fn installed_paths(sb: &Sandbox) -> (PathBuf, PathBuf) {
+    (
+        sb.home
+            .join(".local/lib/wireshark/plugins")
+            .join(wireshark_major_minor())
+            .join("epan/tcplife.so"),
+        sb.home.join(".config/wireshark/profiles/TCP Lifecycle"),
+    )
+}
+
+/// The plugin, as the sandbox's user sees it: listed by `tshark -G plugins` from `path`.
+fn loaded_from(sb: &Sandbox, path: &Path) -> bool {
+    let plugins = String::from_utf8(sb.tshark_env(None, &["-G", "plugins"]).stdout).unwrap();
+    plugins
+        .lines()
+        .any(|l| l.starts_with("tcplife.so") && l.ends_with(&*path.to_string_lossy()))
+}
+
+/// scripts/plugin-install.sh, run by an unprivileged user with only tshark (`--lib`), puts the
+/// plugin where that user's Wireshark looks, checks that it loads and says so, and installs a
 /// "TCP Lifecycle" profile whose columns tshark -C prints; plugin-uninstall.sh takes both away.
 #[test]
 fn install_script_profile_columns_and_uninstall() {
     let sb = Sandbox::new();
-    let lib = target_profile_dir().join("libtcplife_plugin.so");
-    let script = |name: &str, args: &[&str]| {
-        let out = Command::new(project_root().join("scripts").join(name))
-            .args(args)
-            .env("HOME", &sb.home)
-            .env("XDG_CONFIG_HOME", sb.home.join(".config"))
-            .output()
-            .unwrap_or_else(|e| panic!("{name}: {e}"));
-        assert!(
-            out.status.success(),
-            "{name}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).unwrap()
-    };
-    script("plugin-install.sh", &["--lib", &lib.to_string_lossy()]);
-    sb.open_up(&sb.home);
-    let plugins = String::from_utf8(sb.tshark_env(None, &["-G", "plugins"]).stdout).unwrap();
-    let personal = sb.home.join(".local/lib/wireshark/plugins");
-    assert!(
-        plugins
-            .lines()
-            .any(|l| l.starts_with("tcplife.so") && l.contains(&*personal.to_string_lossy())),
-        "installed plugin not loaded from {}:\n{plugins}",
-        personal.display()
+    // The sandbox's copy: readable by the unprivileged user.
+    let lib = sb
+        .plugins
+        .join(wireshark_major_minor())
+        .join("epan/tcplife.so");
+    let (plugin, profile) = installed_paths(&sb);
+    let (code, out, err) = run_script(
+        sb.unprivileged(&script_path("plugin-install.sh")),
+        &["--lib", &lib.to_string_lossy()],
     );
+    assert_eq!(code, Some(0), "{out}{err}");
+    assert_eq!(err, "");
+    let version = String::from_utf8(Command::new("tshark").arg("-v").output().unwrap().stdout)
+        .unwrap()
+        .split_whitespace()
+        .nth(2)
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        out,
+        format!(
+            "installed {}: Wireshark {version} loads it\ninstalled profile '{}'\n",
+            plugin.display(),
+            profile.display()
+        )
+    );
+    assert!(loaded_from(&sb, &plugin), "installed plugin not loaded");
     let http = sb.capture(&shared_captures().join("zeek/http_get.pcap"));
     let http = http.to_string_lossy();
     let out = sb.tshark_env(None, &["-C", "TCP Lifecycle", "-r", &http, "-c", "3"]);
@@ -708,11 +796,8 @@ fn install_script_profile_columns_and_uninstall() {
         );
     }
     // Column widths for the GUI (tshark does not read them; docs/screenshot.png shows them).
-    let recent = std::fs::read_to_string(
-        sb.home
-            .join(".config/wireshark/profiles/TCP Lifecycle/recent"),
-    )
-    .expect("the profile's recent file");
+    let recent =
+        std::fs::read_to_string(profile.join("recent")).expect("the profile's recent file");
     for w in [
         "%Cus:tcplife.phase, 112,",
         "%Cus:tcplife.client_state, 118,",
@@ -720,15 +805,215 @@ fn install_script_profile_columns_and_uninstall() {
     ] {
         assert!(recent.contains(w), "{w} not in\n{recent}");
     }
-    let removed = script("plugin-uninstall.sh", &[]);
-    assert!(
-        removed.contains("tcplife.so") && removed.contains("TCP Lifecycle"),
-        "{removed}"
+    // Wireshark's own window state does not make the profile the user's.
+    fs::write(profile.join("recent"), "gui.toolbar_main_show: TRUE\n").unwrap();
+    let (code, out, err) = run_script(sb.unprivileged(&script_path("plugin-uninstall.sh")), &[]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(
+        out,
+        format!(
+            "removed {}\nremoved profile '{}'\n",
+            plugin.display(),
+            profile.display()
+        )
     );
-    let plugins = String::from_utf8(sb.tshark_env(None, &["-G", "plugins"]).stdout).unwrap();
-    assert!(!plugins.contains("tcplife.so"), "{plugins}");
+    assert!(!profile.exists() && !plugin.exists());
+    assert!(!loaded_from(&sb, &plugin));
+    let (_, out, _) = run_script(sb.unprivileged(&script_path("plugin-uninstall.sh")), &[]);
+    assert_eq!(out, "nothing to remove\n");
 }
 
+/// A library this Wireshark does not load: the installer says so, with Wireshark's reason, exits
+/// non-zero and leaves no plugin behind.
+#[test]
+fn install_script_refuses_a_plugin_wireshark_does_not_load() {
+    let sb = Sandbox::new();
+    let bogus = sb.home.join("caps/not-a-plugin.so");
+    fs::write(&bogus, "not an ELF file\n").unwrap();
+    fs::set_permissions(&bogus, fs::Permissions::from_mode(0o644)).unwrap();
+    let (plugin, profile) = installed_paths(&sb);
+    let (code, out, err) = run_script(
+        sb.unprivileged(&script_path("plugin-install.sh")),
+        &["--lib", &bogus.to_string_lossy()],
+    );
+    assert_eq!(code, Some(1), "{out}{err}");
+    assert_eq!(out, "");
+    assert!(
+        err.contains(&format!(
+            "Couldn't load plugin 'tcplife.so': {}",
+            plugin.display()
+        )),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!(
+            "did not load {} (its messages are above); removed it again",
+            plugin.display()
+        )),
+        "{err}"
+    );
+    assert!(!plugin.exists() && !profile.exists());
+
+    // A real plugin, but for another Wireshark: Wireshark's own words say which.
+    let src = sb.home.join("caps/old.c");
+    fs::write(
+        &src,
+        "const char plugin_version[] = \"0.1\";\n\
+         const int plugin_want_major = 3, plugin_want_minor = 6;\n\
+         void plugin_register(void) {}\n",
+    )
+    .unwrap();
+    let old = sb.home.join("caps/old.so");
+    let cc = Command::new("cc")
+        .args(["-shared", "-fPIC", "-o"])
+        .arg(&old)
+        .arg(&src)
+        .status()
+        .expect("cc runs (the plugin's build needs it too)");
+    assert!(cc.success());
+    fs::set_permissions(&old, fs::Permissions::from_mode(0o644)).unwrap();
+    let (code, _, err) = run_script(
+        sb.unprivileged(&script_path("plugin-install.sh")),
+        &["--lib", &old.to_string_lossy()],
+    );
+    assert_eq!(code, Some(1), "{err}");
+    assert!(
+        err.contains("The plugin 'tcplife.so' was compiled for Wireshark version 3.6"),
+        "{err}"
+    );
+    assert!(!plugin.exists());
+}
+
+/// Uninstalling keeps a profile the user changed, says what was changed, and --purge removes it;
+/// installing again does not overwrite the user's preferences.
+#[test]
+fn uninstall_keeps_a_changed_profile_unless_purged() {
+    let sb = Sandbox::new();
+    let lib = sb
+        .plugins
+        .join(wireshark_major_minor())
+        .join("epan/tcplife.so");
+    let lib = lib.to_string_lossy();
+    let (plugin, profile) = installed_paths(&sb);
+    let install = || {
+        run_script(
+            sb.unprivileged(&script_path("plugin-install.sh")),
+            &["--lib", &lib],
+        )
+    };
+    let uninstall =
+        |args: &[&str]| run_script(sb.unprivileged(&script_path("plugin-uninstall.sh")), args);
+    assert_eq!(install().0, Some(0));
+    // As Wireshark saves a preference: the whole file rewritten, our first line gone.
+    let prefs = profile.join("preferences");
+    let mine = format!(
+        "# Configuration file for Wireshark.\n{}gui.column.hidden: %t\n",
+        fs::read_to_string(&prefs)
+            .unwrap()
+            .lines()
+            .skip(1)
+            .map(|l| format!("{l}\n"))
+            .collect::<String>()
+    );
+    fs::write(&prefs, &mine).unwrap();
+    fs::write(
+        profile.join("colorfilters"),
+        "@tcplife@tcplife@[0,0,0][65535,65535,65535]\n",
+    )
+    .unwrap();
+    let (code, out, _) = install();
+    assert_eq!(code, Some(0));
+    assert!(
+        out.ends_with(&format!(
+            "kept profile '{}': its preferences were changed since they were installed \
+             (scripts/plugin-uninstall.sh --purge removes it; then install again for the new columns)\n",
+            profile.display()
+        )),
+        "{out}"
+    );
+    assert_eq!(fs::read_to_string(&prefs).unwrap(), mine);
+    let (code, out, _) = uninstall(&[]);
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        out,
+        format!(
+            "removed {}\nkept profile '{}': changed since it was installed: preferences \
+             colorfilters (scripts/plugin-uninstall.sh --purge removes it)\n",
+            plugin.display(),
+            profile.display()
+        )
+    );
+    assert_eq!(fs::read_to_string(&prefs).unwrap(), mine);
+    let (code, out, _) = uninstall(&["--purge"]);
+    assert_eq!(code, Some(0));
+    assert_eq!(
+        out,
+        format!(
+            "removed profile '{}' (--purge), with what was changed in it: preferences colorfilters\n",
+            profile.display()
+        )
+    );
+    assert!(!profile.exists());
+}
+
+/// Run by root: into a home that belongs to a user, the installer installs as that user (whose
+/// files they are, and whose Wireshark is asked); into root's own home it checks the library as
+/// nobody and warns that root's Wireshark will not load it.
+#[test]
+fn install_script_as_root() {
+    if !is_root() {
+        eprintln!("not root: nothing to check");
+        return;
+    }
+    let sb = Sandbox::new();
+    let lib = sb
+        .plugins
+        .join(wireshark_major_minor())
+        .join("epan/tcplife.so");
+    let lib = lib.to_string_lossy();
+    let (plugin, profile) = installed_paths(&sb);
+    let as_root = |home: &Path, script: &str, args: &[&str]| {
+        let mut cmd = Command::new(script_path(script));
+        cmd.env("HOME", home)
+            .env("XDG_CONFIG_HOME", home.join(".config"))
+            .env_remove("WIRESHARK_PLUGIN_DIR");
+        run_script(cmd, args)
+    };
+    std::os::unix::fs::chown(&sb.home, Some(nobody_uid()), None).unwrap();
+    let (code, out, err) = as_root(&sb.home, "plugin-install.sh", &["--lib", &lib]);
+    assert_eq!((code, err.as_str()), (Some(0), ""), "{out}");
+    assert!(
+        out.contains(" loads it\n") && !out.contains("as nobody"),
+        "{out}"
+    );
+    use std::os::unix::fs::MetadataExt;
+    for p in [&plugin, &profile.join("preferences")] {
+        assert_eq!(
+            fs::metadata(p).unwrap().uid(),
+            nobody_uid(),
+            "{}",
+            p.display()
+        );
+    }
+    assert!(loaded_from(&sb, &plugin));
+
+    let root_home = sb.dir.join("root-home");
+    fs::create_dir_all(&root_home).unwrap();
+    let (code, out, err) = as_root(&root_home, "plugin-install.sh", &["--lib", &lib]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains(" loads it (checked as nobody)\n"), "{out}");
+    assert_eq!(
+        err,
+        "plugin-install: warning: installed for root, but Wireshark run as root ignores personal \
+         plugins: run this script as the user who runs Wireshark\n"
+    );
+    let (code, _, err) = as_root(&root_home, "plugin-install.sh", &["--lib", "/etc/hostname"]);
+    assert_eq!(code, Some(1));
+    assert!(
+        err.contains("Couldn't load plugin") && err.contains("checked as nobody"),
+        "{err}"
+    );
+}
 /// A panic inside the plugin (injected, while it holds its state lock) neither kills tshark nor
 /// prints anything, and later packets are still annotated; a Wireshark exception raised under the
 /// plugin reaches Wireshark as a malformed packet, and dissection goes on.
