@@ -18,7 +18,7 @@ pub(crate) struct RfcEndpoint {
     next_seq: Option<u32>,
     /// Sequence number occupied by this endpoint's FIN.
     fin_seq: Option<u32>,
-    /// Teardown step its FIN was (1 or 3).
+    /// Teardown step its FIN was (1, 2 when it crossed the first FIN, or 3).
     fin_step: u8,
     /// The peer's SYN / FIN has been acknowledged by this endpoint.
     acked_peer_syn: bool,
@@ -66,6 +66,10 @@ pub(crate) struct Rfc {
     pub refused: bool,
     /// Both FINs sent and acknowledged.
     pub fins_done: bool,
+    /// A simultaneous close: the second FIN did not acknowledge the first, they crossed. Its
+    /// steps follow the order RFC 9293 draws it in: 1/4 and 2/4 the two FINs, 3/4 and 4/4 the
+    /// two ACKs of FIN, whichever side acknowledges first.
+    crossed: bool,
     pub client_syn_ns: Option<i64>,
     pub handshake_rtt_ns: Option<u64>,
 }
@@ -105,6 +109,7 @@ impl Rfc {
             first_rst: None,
             refused: false,
             fins_done: false,
+            crossed: false,
             client_syn_ns: None,
             handshake_rtt_ns: None,
         }
@@ -314,7 +319,17 @@ impl Rfc {
                 if seq::gt(seg.ack, fin) {
                     self.ep[s].acked_peer_fin = true;
                     acked.fin = true;
-                    acked.fin_step = if self.ep[r].fin_step == 1 { 2 } else { 4 };
+                    acked.fin_step = if self.crossed {
+                        if self.ep[r].acked_peer_fin {
+                            4
+                        } else {
+                            3
+                        }
+                    } else if self.ep[r].fin_step == 1 {
+                        2
+                    } else {
+                        4
+                    };
                     // Acknowledging the peer's FIN shows it was received.
                     self.ep[s].state = match self.ep[s].state {
                         TcpState::Established | TcpState::SynReceived => TcpState::CloseWait,
@@ -380,11 +395,18 @@ impl Rfc {
                 notes,
             };
         }
-        let n = if self.first_fin.is_none() {
-            self.first_fin = Some(role);
-            1
-        } else {
-            3
+        let n = match self.first_fin {
+            None => {
+                self.first_fin = Some(role);
+                1
+            }
+            // The peer's FIN is out and this one does not acknowledge it: both sides close at
+            // once.
+            Some(first) if first != role && !self.ep[s].acked_peer_fin => {
+                self.crossed = true;
+                2
+            }
+            Some(_) => 3,
         };
         self.ep[s].fin_seq = Some(fin_at);
         self.ep[s].fin_step = n;
@@ -523,6 +545,7 @@ impl Rfc {
 struct Acked {
     syn: bool,
     fin: bool,
-    /// Teardown step of acknowledging that FIN: 2 for the first FIN, 4 for the second.
+    /// Teardown step of acknowledging that FIN: 2 for the first FIN, 4 for the second; in a
+    /// simultaneous close 3 for the first ACK of FIN, 4 for the second.
     fin_step: u8,
 }

@@ -369,9 +369,43 @@ fn simultaneous_close() {
         &c,
         &after_handshake(&[
             "client|FIN|teardown|1/4|FIN-WAIT-1|ESTABLISHED|S2|ShAF",
-            "server|FIN|teardown|3/4|FIN-WAIT-1|FIN-WAIT-1|SF|ShAFf",
-            "client|ACK of FIN|teardown|4/4|CLOSING|FIN-WAIT-2|SF|ShAFf",
-            "server|final ACK|teardown|2/4|TIME-WAIT|TIME-WAIT|SF|ShAFfa",
+            "server|FIN|teardown|2/4|FIN-WAIT-1|FIN-WAIT-1|SF|ShAFf",
+            "client|ACK of FIN|teardown|3/4|CLOSING|FIN-WAIT-2|SF|ShAFf",
+            "server|final ACK|teardown|4/4|TIME-WAIT|TIME-WAIT|SF|ShAFfa",
+        ]),
+    );
+    let s = only(&s);
+    assert_eq!(
+        (s.client_state, s.server_state),
+        (TcpState::TimeWait, TcpState::TimeWait)
+    );
+    assert_eq!(s.first_closer, Some(Role::Client));
+}
+
+/// Crossing FINs with the server's data still in flight and the ACKs in the other order: the
+/// steps still read 1/4, 2/4, 3/4, 4/4 in the order of the packets, and a retransmitted crossing
+/// FIN keeps its step.
+#[test]
+fn simultaneous_close_server_acknowledges_first() {
+    let mut c = Conv::new();
+    c.handshake()
+        .s("P,A", 301, 101, 10)
+        .c("F,A", 101, 311, 0)
+        .s("P,A", 311, 101, 5) // sent before the client's FIN arrived
+        .s("F,A", 316, 101, 0) // crosses the client's FIN
+        .s("F,A", 316, 101, 0)
+        .s("A", 317, 102, 0)
+        .c("A", 102, 317, 0);
+    let (s, _) = check(
+        &c,
+        &after_handshake(&[
+            "server|data|data transfer||ESTABLISHED|ESTABLISHED|S1|ShAd",
+            "client|FIN|teardown|1/4|FIN-WAIT-1|ESTABLISHED|S2|ShAdF",
+            "server|data|teardown||FIN-WAIT-1|ESTABLISHED|S2|ShAdF",
+            "server|FIN|teardown|2/4|FIN-WAIT-1|FIN-WAIT-1|SF|ShAdFf",
+            "server|retransmitted FIN|teardown|2/4|FIN-WAIT-1|FIN-WAIT-1|SF|ShAdFf",
+            "server|ACK of FIN|teardown|3/4|FIN-WAIT-2|CLOSING|SF|ShAdFfa",
+            "client|final ACK|teardown|4/4|TIME-WAIT|TIME-WAIT|SF|ShAdFfa",
         ]),
     );
     let s = only(&s);
