@@ -363,7 +363,10 @@ impl<R: Read> CaptureReader<R> {
         let failure = match it.next() {
             Ok((offset, block)) => {
                 let step = st.block(block);
-                it.consume(offset);
+                // No shift per record: the unread tail (less than one record) moves to the
+                // front only when the buffer is refilled, so each byte is copied once at most
+                // by us, not on every half-buffer as `consume` does.
+                it.consume_noshift(offset);
                 return step;
             }
             Err(e) => Failure::of(&e),
@@ -786,7 +789,7 @@ impl State {
             }
             _ => Step::Continue,
         };
-        it.consume(len);
+        it.consume_noshift(len);
         BadBlock::Skipped(step)
     }
 }
