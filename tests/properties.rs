@@ -107,6 +107,7 @@ fn arbitrary_segment() -> impl Strategy<Value = (Segment, i64)> {
                 window,
                 payload_len: len,
                 ip_len: len + 40,
+                integrity: tcplife_engine::Integrity::Intact,
             };
             (seg, dt)
         })

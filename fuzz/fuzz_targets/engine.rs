@@ -28,6 +28,7 @@ fuzz_target!(|data: &[u8]| {
         idle_timeout_ns: (i64::from(cfg & 0x1f) + 1) * 1_000_000_000,
         close_linger_ns: i64::from(cfg >> 5) * 1_000_000_000,
         attempt_timeout_ns: i64::from(cfg >> 6) * 5_000_000_000,
+        verify_checksums: false,
     };
     let mut run = Run::new(config, Check::default());
     let mut ts: i64 = 1_700_000_000_000_000_000;
@@ -51,6 +52,7 @@ fuzz_target!(|data: &[u8]| {
             window: u16::from_be_bytes([r[10], r[11]]),
             payload_len,
             ip_len: payload_len + 40,
+            integrity: tcplife_engine::Integrity::Intact,
         };
         let before = run.sink().annotated;
         run.segment(&seg).unwrap();

@@ -356,6 +356,7 @@ pub unsafe extern "C" fn tcplife_feed_segment(
             window: s.window,
             payload_len: s.payload_len,
             ip_len: s.ip_len,
+            integrity: tcplife_engine::Integrity::Intact,
         };
         feed(t, &segment, out)
     })

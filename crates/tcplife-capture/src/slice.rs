@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use etherparse::err::ip::LaxHeaderSliceError;
 use etherparse::err::ipv6_exts::HeaderSliceError;
 use etherparse::{IpNumber, LaxIpSlice};
-use tcplife_engine::{Flags, Segment};
+use tcplife_engine::{Flags, Integrity, Segment};
 
 /// The link layers tcplife can slice. Several pcap `LINKTYPE_*` numbers may map to one variant.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -183,6 +183,7 @@ pub fn slice_frame(
         window: be16(t, 14),
         payload_len: found.payload_len,
         ip_len: found.ip_len,
+        integrity: found.integrity,
     })
 }
 
@@ -312,6 +313,7 @@ struct FoundTcp<'a> {
     tcp: &'a [u8],
     payload_len: u32,
     ip_len: u32,
+    integrity: Integrity,
 }
 
 fn slice_ip(data: &[u8], depth: u8) -> Result<FoundTcp<'_>, SkipReason> {
@@ -361,9 +363,16 @@ fn slice_ip(data: &[u8], depth: u8) -> Result<FoundTcp<'_>, SkipReason> {
             if tcp_hdr_len < TCP_FIXED_LEN || tcp_hdr_len > l4_len {
                 return Err(SkipReason::Malformed);
             }
+            let (src, dst) = (ip.source_addr(), ip.destination_addr());
+            let integrity = match body.get(..l4_len) {
+                None => Integrity::Truncated,
+                Some(segment) if tcp_checksum_ok(src, dst, segment) => Integrity::Intact,
+                Some(_) => Integrity::BadChecksum,
+            };
             Ok(FoundTcp {
-                src: ip.source_addr(),
-                dst: ip.destination_addr(),
+                src,
+                dst,
+                integrity,
                 tcp,
                 payload_len: u32::try_from(l4_len - tcp_hdr_len)
                     .map_err(|_| SkipReason::Malformed)?,
@@ -376,6 +385,36 @@ fn slice_ip(data: &[u8], depth: u8) -> Result<FoundTcp<'_>, SkipReason> {
         IpNumber::IPV6_ICMP => icmp_error(body, &[1, 2, 3, 4]),
         _ => Err(SkipReason::NotTcp),
     }
+}
+
+/// RFC 9293's checksum over the pseudo-header and the whole segment (checksum field
+/// included): the ones' complement sum of a correct one is all ones.
+fn tcp_checksum_ok(src: IpAddr, dst: IpAddr, segment: &[u8]) -> bool {
+    let mut sum: u64 = 6 + segment.len() as u64;
+    for addr in [src, dst] {
+        match addr {
+            IpAddr::V4(a) => sum += u64::from(u32::from_be_bytes(a.octets())),
+            IpAddr::V6(a) => {
+                let bits = u128::from_be_bytes(a.octets());
+                sum += (bits >> 64) as u64 >> 32;
+                sum += (bits >> 64) as u64 & 0xffff_ffff;
+                sum += (bits as u64) >> 32;
+                sum += bits as u64 & 0xffff_ffff;
+            }
+        }
+    }
+    // 32-bit words add up to the same ones' complement sum as 16-bit ones, once folded.
+    let mut words = segment.chunks_exact(4);
+    for w in &mut words {
+        sum += u64::from(u32::from_be_bytes([w[0], w[1], w[2], w[3]]));
+    }
+    let mut tail = [0u8; 4];
+    tail[..words.remainder().len()].copy_from_slice(words.remainder());
+    sum += u64::from(u32::from_be_bytes(tail));
+    while sum >> 16 != 0 {
+        sum = (sum & 0xffff) + (sum >> 16);
+    }
+    sum == 0xffff
 }
 
 fn nested(inner: &[u8], depth: u8) -> Result<FoundTcp<'_>, SkipReason> {

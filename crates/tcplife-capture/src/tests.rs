@@ -94,6 +94,7 @@ fn ethernet_ipv4_exact_fields() {
             window: 65000,
             payload_len: 5,
             ip_len: 45,
+            integrity: tcplife_engine::Integrity::Intact,
         }
     );
 }

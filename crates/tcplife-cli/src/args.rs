@@ -57,6 +57,12 @@ pub struct Cli {
         global = true
     )]
     pub attempt_timeout_ns: i64,
+
+    /// Drop segments whose TCP checksum is wrong, as Zeek does unless run with -C (each only
+    /// adds C/c to its connection's history; the count is reported on stderr). Off by default,
+    /// like zeek -C: captures taken on a sending host have unfilled (offloaded) checksums
+    #[arg(long = "verify-checksums", global = true)]
+    pub verify_checksums: bool,
 }
 
 #[derive(Subcommand, Debug)]

@@ -17,6 +17,8 @@ pub struct InputEnd {
     segments: u64,
     truncated_tail: bool,
     skips: tcplife_capture::SkipCounts,
+    /// Segments the engine dropped for a wrong checksum (`--verify-checksums`).
+    bad_checksums: u64,
     unsupported: Vec<u32>,
     stopped_early: bool,
     opened: bool,
@@ -42,6 +44,7 @@ pub fn drive<S: Sink>(path: &Path, config: Config, sink: S) -> (InputEnd, Result
         segments: 0,
         truncated_tail: false,
         skips: Default::default(),
+        bad_checksums: 0,
         unsupported: Vec::new(),
         stopped_early: false,
         opened: false,
@@ -87,6 +90,7 @@ pub fn drive<S: Sink>(path: &Path, config: Config, sink: S) -> (InputEnd, Result
     end.segments = reader.segments_read();
     end.truncated_tail = reader.truncated_tail();
     end.skips = reader.skip_counts().clone();
+    end.bad_checksums = run.tracker().bad_checksums();
     end.unsupported = reader.unsupported_linktypes().collect();
     let result = match stop {
         Some(s) => Err(s),
@@ -147,8 +151,8 @@ impl InputEnd {
                 "tcplife: {name}: warning: the capture ends in the middle of a packet record (cut-off file?){read_so_far}"
             );
         }
-        if !self.skips.is_empty() && !self.stopped_early {
-            let parts: Vec<String> = self
+        if (!self.skips.is_empty() || self.bad_checksums > 0) && !self.stopped_early {
+            let mut parts: Vec<String> = self
                 .skips
                 .iter()
                 .map(|(reason, n)| match reason {
@@ -158,9 +162,12 @@ impl InputEnd {
                     _ => format!("{n} {}", reason.name()),
                 })
                 .collect();
+            if self.bad_checksums > 0 {
+                parts.push(format!("{} bad-checksum", self.bad_checksums));
+            }
             eprintln!(
                 "tcplife: {name}: skipped {} of {} frames: {}",
-                self.skips.total(),
+                self.skips.total() + self.bad_checksums,
                 self.frames,
                 parts.join(", ")
             );

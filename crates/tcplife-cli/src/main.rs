@@ -44,6 +44,7 @@ fn main() -> ExitCode {
     let config = Config {
         idle_timeout_ns: cli.idle_timeout_ns,
         attempt_timeout_ns: cli.attempt_timeout_ns,
+        verify_checksums: cli.verify_checksums,
         ..Config::default()
     };
     let stdout = io::stdout();

@@ -4,8 +4,9 @@
 use std::net::IpAddr;
 
 use crate::model::{Annotation, ConnState, ConnSummary, EndReason, Ending, Role};
+use crate::model::{Event, Notes, Step};
 use crate::rfc::Rfc;
-use crate::segment::Segment;
+use crate::segment::{Integrity, Segment};
 use crate::zeek::{ZPacket, Zeek};
 
 #[derive(Clone, Debug)]
@@ -44,6 +45,7 @@ fn zpacket(seg: &Segment) -> ZPacket {
         ack: seg.ack,
         window: seg.window,
         len: seg.payload_len,
+        captured: seg.integrity != Integrity::Truncated,
     }
 }
 
@@ -132,6 +134,27 @@ impl Conn {
             history: self.zeek.history.clone(),
             handshake_rtt_ns: self.rfc.handshake_rtt_ns,
             notes: v.notes,
+        }
+    }
+
+    /// A segment whose checksum is wrong, when checksums are verified: Zeek notes it (`C`) and
+    /// otherwise ignores it, so it changes no state and no counter.
+    pub fn checksum_error(&mut self, seg: &Segment) -> Annotation {
+        let side = self.side_of(seg);
+        self.zeek.checksum_error(side);
+        Annotation {
+            frame: seg.frame,
+            conn_id: self.id,
+            role: self.role(side),
+            event: Event::Unexpected,
+            phase: self.rfc.phase_now(),
+            step: Step::NONE,
+            client_state: self.rfc.state(Role::Client),
+            server_state: self.rfc.state(Role::Server),
+            conn_state: self.zeek.conn_state(),
+            history: self.zeek.history.clone(),
+            handshake_rtt_ns: self.rfc.handshake_rtt_ns,
+            notes: Notes::default(),
         }
     }
 

@@ -38,5 +38,5 @@ mod zeek;
 
 pub use model::*;
 pub use run::{run, Collect, Run, Sink};
-pub use segment::{Flags, Segment};
+pub use segment::{Flags, Integrity, Segment};
 pub use tracker::{Config, Tracker};

@@ -352,7 +352,7 @@ impl Rfc {
         acked
     }
 
-    fn phase_now(&self) -> Phase {
+    pub(crate) fn phase_now(&self) -> Phase {
         if self.first_fin.is_some() {
             Phase::Teardown
         } else if self.established {

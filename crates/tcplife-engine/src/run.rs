@@ -203,6 +203,7 @@ mod tests {
             window: 1000,
             payload_len: 0,
             ip_len: 40,
+            integrity: crate::segment::Integrity::Intact,
         }
     }
 

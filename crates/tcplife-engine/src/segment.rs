@@ -97,4 +97,21 @@ pub struct Segment {
     pub payload_len: u32,
     /// IP packet length (header included), for Zeek's `orig_ip_bytes`/`resp_ip_bytes`.
     pub ip_len: u32,
+    /// What the capture shows of the segment beyond its headers.
+    pub integrity: Integrity,
+}
+
+/// Whether a segment's bytes were all captured and add up to its TCP checksum. Zeek drops a
+/// segment whose checksum is wrong (unless run with `-C`) and leaves out of its reassembly a
+/// payload the snap length cut off, which the peer's ACKs then reveal as a content gap.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Default)]
+pub enum Integrity {
+    /// Captured in full with a correct checksum, or not checkable (segments built by hand).
+    #[default]
+    Intact,
+    /// Captured in full, and the TCP checksum is wrong (often checksum offload on the
+    /// capturing host: the NIC fills it in after the capture saw the packet).
+    BadChecksum,
+    /// The snap length cut the payload off: neither the checksum nor the bytes are there.
+    Truncated,
 }

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use crate::conn::Conn;
 use crate::model::{Annotation, ConnSummary, EndReason, Ending};
-use crate::segment::Segment;
+use crate::segment::{Integrity, Segment};
 
 /// Tracker settings.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -20,6 +20,10 @@ pub struct Config {
     /// `tcp_attempt_delay`); later packets on the same ports start a new connection. 0 turns
     /// the timer off (an attempt then lasts until `idle_timeout_ns`).
     pub attempt_timeout_ns: i64,
+    /// Drop segments whose TCP checksum is wrong, as Zeek does unless run with `-C`: each
+    /// only adds `C`/`c` to its connection's history. Off by default: captures taken on the
+    /// sending host carry the checksums offloading left unfilled, on every outgoing segment.
+    pub verify_checksums: bool,
 }
 
 impl Default for Config {
@@ -28,6 +32,7 @@ impl Default for Config {
             idle_timeout_ns: 300 * 1_000_000_000,
             close_linger_ns: 5 * 1_000_000_000,
             attempt_timeout_ns: 5 * 1_000_000_000,
+            verify_checksums: false,
         }
     }
 }
@@ -137,6 +142,7 @@ pub struct Tracker {
     next_id: u64,
     /// Latest capture time seen: captures are not always in time order.
     now: i64,
+    bad_checksums: u64,
 }
 
 impl Tracker {
@@ -152,6 +158,7 @@ impl Tracker {
             finished: Vec::new(),
             next_id: 1,
             now: i64::MIN,
+            bad_checksums: 0,
         }
     }
 
@@ -183,6 +190,10 @@ impl Tracker {
         let (_, conn) = self.slots[slot]
             .as_mut()
             .expect("table points at a live slot");
+        if self.config.verify_checksums && seg.integrity == Integrity::BadChecksum {
+            self.bad_checksums += 1;
+            return conn.checksum_error(seg);
+        }
         let was_complete = conn.close_complete();
         let annotation = conn.process(seg);
         let id = conn.id;
@@ -319,6 +330,11 @@ impl Tracker {
             .iter()
             .flatten()
             .map(|(_, c)| (c.id, c.ending_so_far()))
+    }
+
+    /// Segments dropped for a wrong checksum so far (only with `verify_checksums`).
+    pub fn bad_checksums(&self) -> u64 {
+        self.bad_checksums
     }
 
     /// How many connections are tracked right now.

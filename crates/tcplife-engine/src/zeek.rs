@@ -79,6 +79,7 @@ pub(crate) struct ZEndpoint {
     zero_windows: Scaled,
     rxmits: Scaled,
     gaps: Scaled,
+    checksum_errors: Scaled,
     pub did_close: bool,
     // Reassembly of this endpoint's own byte stream, only as far as gap detection needs it.
     reassem_seq: u64,
@@ -105,6 +106,7 @@ impl ZEndpoint {
             zero_windows: Scaled::NEW,
             rxmits: Scaled::NEW,
             gaps: Scaled::NEW,
+            checksum_errors: Scaled::NEW,
             did_close: false,
             // Relative numbering puts the SYN at 0, so the first data byte is 1.
             reassem_seq: 1,
@@ -231,6 +233,9 @@ pub(crate) struct ZPacket {
     pub ack: u32,
     pub window: u16,
     pub len: u32,
+    /// The payload's bytes are in the capture (not cut off by the snap length): only then does
+    /// Zeek hand them to its reassembler.
+    pub captured: bool,
 }
 
 impl Zeek {
@@ -412,7 +417,7 @@ impl Zeek {
             self.ack_received(peer, rel_ack);
         }
 
-        if len > 0 && !flags.rst() && !seq_underflow {
+        if len > 0 && !flags.rst() && !seq_underflow && p.captured {
             let rel_data = if flags.syn() { rel_seq + 1 } else { rel_seq };
             self.data_sent(e, rel_data, len as u64);
         }
@@ -646,8 +651,10 @@ impl Zeek {
         ep.blocks.retain(|b| b.1 > up_to);
     }
 
+    /// Zeek's `TCP_Reassembler::Undelivered`: every hole below `up_to` is one content gap,
+    /// reported (history `G`/`g` at 1, 10, 100... gaps; `missed_bytes`) only while both
+    /// endpoints are established or cleanly closing.
     fn undelivered(&mut self, side: usize, up_to: u64) {
-        let from = self.ep[side].reassem_seq;
         if up_to <= 2 && self.is_partial {
             // A partial connection's numbering was made up as if a SYN had been seen; its
             // first ack is not evidence of missing data.
@@ -655,20 +662,42 @@ impl Zeek {
             self.deliver_blocks(side);
             return;
         }
-        let covered: u64 = self.ep[side]
-            .blocks
-            .iter()
-            .map(|&(s, e)| e.min(up_to).saturating_sub(s.max(from)))
-            .sum();
-        let missing = (up_to - from).saturating_sub(covered);
-        if missing > 0 && self.ep[side].clean() && self.ep[side ^ 1].clean() {
-            self.missed_bytes += missing;
+        loop {
+            let ep = &self.ep[side];
+            let next = ep
+                .blocks
+                .iter()
+                .find(|b| b.0 >= ep.reassem_seq)
+                .map(|b| b.0)
+                .filter(|&start| start < up_to);
+            let Some(start) = next else { break };
+            let from = self.ep[side].reassem_seq;
+            self.gap(side, start - from);
+            self.ep[side].reassem_seq = start;
+            self.deliver_blocks(side);
+        }
+        let from = self.ep[side].reassem_seq;
+        if up_to > from {
+            self.gap(side, up_to - from);
+            self.ep[side].reassem_seq = up_to;
+        }
+    }
+
+    fn gap(&mut self, side: usize, len: u64) {
+        if len > 0 && self.ep[side].clean() && self.ep[side ^ 1].clean() {
+            self.missed_bytes += len;
             if self.ep[side].gaps.bump() {
                 self.add_history(side, 'G');
             }
         }
-        self.ep[side].reassem_seq = up_to;
-        self.deliver_blocks(side);
+    }
+
+    /// A segment from `side` with a wrong checksum: Zeek drops it, noting only `C`/`c` (at 1,
+    /// 10, 100... such segments).
+    pub fn checksum_error(&mut self, side: usize) {
+        if self.ep[side].checksum_errors.bump() {
+            self.add_history(side, 'C');
+        }
     }
 
     fn data_sent(&mut self, side: usize, seq: u64, len: u64) {

@@ -6,7 +6,8 @@
 use std::net::{IpAddr, Ipv4Addr};
 
 use tcplife_engine::{
-    Collect, ConnState, ConnSummary, EndReason, Ending, Flags, Notes, Role, Run, Segment, TcpState,
+    Collect, Config, ConnState, ConnSummary, EndReason, Ending, Flags, Integrity, Notes, Role, Run,
+    Segment, TcpState,
 };
 
 const SEC: i64 = 1_000_000_000;
@@ -70,6 +71,7 @@ impl Conv {
             window: win,
             payload_len: len,
             ip_len: 40 + len,
+            integrity: tcplife_engine::Integrity::Intact,
         });
     }
 
@@ -94,9 +96,19 @@ impl Conv {
             .c("A", 101, 301, 0)
     }
 
+    /// Marks the last segment as the capture would: checksum wrong, or payload cut off.
+    fn mark(&mut self, integrity: Integrity) -> &mut Self {
+        self.segs.last_mut().unwrap().integrity = integrity;
+        self
+    }
+
     /// Runs the engine: one line per packet, then every connection's summary.
     fn run(&self) -> (Vec<String>, Vec<ConnSummary>, Vec<Notes>) {
-        let out = Collect::run(Default::default(), &self.segs);
+        self.run_with(Default::default())
+    }
+
+    fn run_with(&self, config: Config) -> (Vec<String>, Vec<ConnSummary>, Vec<Notes>) {
+        let out = Collect::run(config, &self.segs);
         assert_eq!(out.annotations.len(), self.segs.len());
         let mut lines = Vec::new();
         let mut notes = Vec::new();
@@ -852,4 +864,157 @@ fn synack_first_flips_on_the_next_ack_but_not_on_a_rst() {
     let s = only(&s);
     assert_eq!((s.conn_state, s.history.as_str()), (ConnState::REJ, "Hr"));
     assert_eq!((s.orig_p, s.resp_p), (5555, 50000));
+}
+
+// Content gaps (Zeek's reassembler): an ACK above the bytes the observer saw reveals each hole
+// below it as one gap, written `G` (originator) or `g` (responder) when the ACK is seen, while
+// both endpoints are established. The trace from issue 9's retransmission-heavy case.
+#[test]
+fn acks_above_missing_bytes_are_gaps_in_order_of_events() {
+    let mut c = Conv::new();
+    c.handshake()
+        .c("P,A", 101, 301, 10)
+        // 111..121 from the client: not captured.
+        .s("A", 301, 121, 0)
+        .s("P,A", 301, 121, 10)
+        // 311..321 from the server: not captured.
+        .c("A", 121, 321, 0)
+        .s("P,A", 301, 121, 10)
+        .c("R", 121, 0, 0);
+    let (s, _) = check(
+        &c,
+        &[
+            "client|SYN|handshake|1/3|SYN-SENT|LISTEN|S0|S",
+            "server|SYN-ACK|handshake|2/3|ESTABLISHED|SYN-RECEIVED|S1|Sh",
+            "client|handshake ACK|handshake|3/3|ESTABLISHED|ESTABLISHED|S1|ShA",
+            "client|data|data transfer||ESTABLISHED|ESTABLISHED|S1|ShAD",
+            "server|ACK|data transfer||ESTABLISHED|ESTABLISHED|S1|ShADaG",
+            "server|data|data transfer||ESTABLISHED|ESTABLISHED|S1|ShADaGd",
+            "client|ACK|data transfer||ESTABLISHED|ESTABLISHED|S1|ShADaGdg",
+            "server|retransmitted data|data transfer||ESTABLISHED|ESTABLISHED|S1|ShADaGdgt",
+            "client|RST|reset||CLOSED|CLOSED|RSTO|ShADaGdgtR",
+        ],
+    );
+    let s = only(&s);
+    assert_eq!(s.history.as_str(), "ShADaGdgtR");
+    assert_eq!(s.missed_bytes, 20);
+}
+
+// Zeek writes `G` at the 1st, 10th, 100th... gap of a direction; every hole under one ACK is
+// a gap of its own.
+#[test]
+fn gap_letters_repeat_at_powers_of_ten() {
+    let mut c = Conv::new();
+    c.handshake();
+    let mut seq = 101;
+    for _ in 0..5 {
+        // Two holes of 5 bytes around 5 captured bytes, then one ACK over all of it.
+        c.c("P,A", seq + 5, 301, 5);
+        seq += 15;
+        c.s("A", 301, seq, 0);
+    }
+    let (s, _) = check(
+        &c,
+        &[
+            "client|SYN|handshake|1/3|SYN-SENT|LISTEN|S0|S",
+            "server|SYN-ACK|handshake|2/3|ESTABLISHED|SYN-RECEIVED|S1|Sh",
+            "client|handshake ACK|handshake|3/3|ESTABLISHED|ESTABLISHED|S1|ShA",
+            "client|data|data transfer||ESTABLISHED|ESTABLISHED|S1|ShAD",
+            "server|ACK|data transfer||ESTABLISHED|ESTABLISHED|S1|ShADaG",
+            "client|data|data transfer||ESTABLISHED|ESTABLISHED|S1|ShADaG",
+            "server|ACK|data transfer||ESTABLISHED|ESTABLISHED|S1|ShADaG",
+            "client|data|data transfer||ESTABLISHED|ESTABLISHED|S1|ShADaG",
+            "server|ACK|data transfer||ESTABLISHED|ESTABLISHED|S1|ShADaG",
+            "client|data|data transfer||ESTABLISHED|ESTABLISHED|S1|ShADaG",
+            "server|ACK|data transfer||ESTABLISHED|ESTABLISHED|S1|ShADaG",
+            "client|data|data transfer||ESTABLISHED|ESTABLISHED|S1|ShADaG",
+            "server|ACK|data transfer||ESTABLISHED|ESTABLISHED|S1|ShADaGG",
+        ],
+    );
+    let s = only(&s);
+    assert_eq!(s.history.as_str(), "ShADaGG");
+    assert_eq!(s.missed_bytes, 50);
+}
+
+// A payload the snap length cut off never reaches Zeek's reassembler: the ACK for it is a gap.
+#[test]
+fn truncated_payload_acked_is_a_gap() {
+    let mut c = Conv::new();
+    c.handshake()
+        .c("P,A", 101, 301, 100)
+        .mark(Integrity::Truncated)
+        .s("A", 301, 201, 0);
+    let (s, _) = check(
+        &c,
+        &[
+            "client|SYN|handshake|1/3|SYN-SENT|LISTEN|S0|S",
+            "server|SYN-ACK|handshake|2/3|ESTABLISHED|SYN-RECEIVED|S1|Sh",
+            "client|handshake ACK|handshake|3/3|ESTABLISHED|ESTABLISHED|S1|ShA",
+            "client|data|data transfer||ESTABLISHED|ESTABLISHED|S1|ShAD",
+            "server|ACK|data transfer||ESTABLISHED|ESTABLISHED|S1|ShADaG",
+        ],
+    );
+    let s = only(&s);
+    assert_eq!(s.history.as_str(), "ShADaG");
+    assert_eq!(s.missed_bytes, 100);
+}
+
+// With checksums verified (Zeek without -C) a bad segment only writes `C`/`c`: the data it
+// carried is missing, so its good retransmission is new data (`D`, not `T`).
+// Unverified (the default, as zeek -C) the same capture is a plain retransmission.
+#[test]
+fn bad_checksums_dropped_only_when_verified() {
+    let mut c = Conv::new();
+    c.handshake()
+        .c("P,A", 101, 301, 10)
+        .mark(Integrity::BadChecksum)
+        .c("P,A", 101, 301, 10)
+        .s("A", 301, 111, 0)
+        .s("P,A", 301, 111, 5)
+        .mark(Integrity::BadChecksum)
+        .c("F,A", 111, 301, 0)
+        .s("F,A", 301, 112, 0)
+        .c("A", 112, 302, 0);
+    let verified = Config {
+        verify_checksums: true,
+        ..Default::default()
+    };
+    let (lines, s, _) = c.run_with(verified);
+    let expected: &[&str] = &[
+        "client|SYN|handshake|1/3|SYN-SENT|LISTEN|S0|S",
+        "server|SYN-ACK|handshake|2/3|ESTABLISHED|SYN-RECEIVED|S1|Sh",
+        "client|handshake ACK|handshake|3/3|ESTABLISHED|ESTABLISHED|S1|ShA",
+        "client|unexpected|data transfer||ESTABLISHED|ESTABLISHED|S1|ShAC",
+        "client|data|data transfer||ESTABLISHED|ESTABLISHED|S1|ShACD",
+        "server|ACK|data transfer||ESTABLISHED|ESTABLISHED|S1|ShACDa",
+        "server|unexpected|data transfer||ESTABLISHED|ESTABLISHED|S1|ShACDac",
+        "client|FIN|teardown|1/4|FIN-WAIT-1|ESTABLISHED|S2|ShACDacF",
+        "server|FIN|teardown|2+3/4|FIN-WAIT-2|LAST-ACK|SF|ShACDacFf",
+        "client|final ACK|teardown|4/4|TIME-WAIT|CLOSED|SF|ShACDacFf",
+    ];
+    assert_eq!(lines, expected);
+    let s = only(&s);
+    assert_eq!(
+        (s.orig_pkts, s.resp_pkts),
+        (5, 3),
+        "dropped segments are not counted"
+    );
+    assert_eq!((s.conn_state, s.missed_bytes), (ConnState::SF, 0));
+
+    let (s, _) = check(
+        &c,
+        &[
+            "client|SYN|handshake|1/3|SYN-SENT|LISTEN|S0|S",
+            "server|SYN-ACK|handshake|2/3|ESTABLISHED|SYN-RECEIVED|S1|Sh",
+            "client|handshake ACK|handshake|3/3|ESTABLISHED|ESTABLISHED|S1|ShA",
+            "client|data|data transfer||ESTABLISHED|ESTABLISHED|S1|ShAD",
+            "client|retransmitted data|data transfer||ESTABLISHED|ESTABLISHED|S1|ShADT",
+            "server|ACK|data transfer||ESTABLISHED|ESTABLISHED|S1|ShADTa",
+            "server|data|data transfer||ESTABLISHED|ESTABLISHED|S1|ShADTad",
+            "client|FIN|teardown|1/4|FIN-WAIT-1|ESTABLISHED|S2|ShADTadF",
+            "server|FIN|teardown|2+3/4|FIN-WAIT-2|LAST-ACK|SF|ShADTadFf",
+            "client|final ACK|teardown|4/4|TIME-WAIT|CLOSED|SF|ShADTadFf",
+        ],
+    );
+    assert_eq!(only(&s).history.as_str(), "ShADTadFf");
 }

@@ -511,6 +511,7 @@ mod tests {
             window: 1000,
             payload_len: 10,
             ip_len: 50,
+            integrity: tcplife_engine::Integrity::Intact,
         }
     }
 

@@ -36,6 +36,7 @@ fn seg(
         window: 65535,
         payload_len: len,
         ip_len: 40 + len,
+        integrity: tcplife_engine::Integrity::Intact,
     }
 }
 
