@@ -318,3 +318,72 @@ fn close_timer_runs_from_the_close_not_from_later_packets() {
     assert_eq!(rows, [row("RSTR", "ShAr", 0), row("OTH", "D", 0)]);
     std::fs::remove_file(path).unwrap();
 }
+
+/// Frames whose segment the slicer calls `integrity`, by frame number.
+fn frames_marked(path: &std::path::Path, integrity: tcplife_engine::Integrity) -> Vec<u64> {
+    let mut r = tcplife_capture::open_path(path).unwrap();
+    let mut out = Vec::new();
+    while let Some(seg) = r.next_segment() {
+        let seg = seg.unwrap();
+        if seg.integrity == integrity {
+            out.push(seg.frame);
+        }
+    }
+    out
+}
+
+/// The slicer's TCP checksum verdicts equal Wireshark's, frame for frame: on loopback captures
+/// with offloaded checksums (all wrong), on third-party captures with some wrong, and on the
+/// generator's IPv4/IPv6 traffic (all right).
+#[test]
+fn checksum_verdicts_match_tshark() {
+    let root = tcplife_tests::project_root();
+    let shared = tcplife_tests::shared_captures();
+    let files = [
+        root.join("tests/samples/concurrent.pcapng"),
+        shared.join("wireshark/rsasnakeoil2.pcap"),
+        shared.join("wireshark/dmgr.pcapng"),
+        shared.join("zeek/tcp-http-with-padding.pcap"),
+        shared.join("perf/echo-connections.pcap"),
+    ];
+    let mut bad_total = 0;
+    for f in &files {
+        let out = Command::new("tshark")
+            .args(["-n", "-o", "tcp.check_checksum:TRUE", "-r"])
+            .arg(f)
+            .args([
+                "-Y",
+                "tcp.checksum.status==0",
+                "-T",
+                "fields",
+                "-e",
+                "frame.number",
+            ])
+            .output()
+            .unwrap();
+        let want: Vec<u64> = String::from_utf8(out.stdout)
+            .unwrap()
+            .lines()
+            .map(|l| l.trim().parse().unwrap())
+            .collect();
+        let got = frames_marked(f, tcplife_engine::Integrity::BadChecksum);
+        assert_eq!(got, want, "{}", f.display());
+        bad_total += got.len();
+    }
+    assert_eq!(bad_total, 160 + 33 + 25 + 11);
+
+    let path = std::env::temp_dir().join(format!(
+        "tcplife-zeek-rules-{}-gen.pcap",
+        std::process::id()
+    ));
+    let file = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    let opts = tcplife_gen::Options {
+        connections: 300,
+        ipv6_percent: 50,
+        ..Default::default()
+    };
+    tcplife_gen::write_capture(opts, Format::Pcap, file, |_| {}).unwrap();
+    assert!(frames_marked(&path, tcplife_engine::Integrity::BadChecksum).is_empty());
+    assert!(frames_marked(&path, tcplife_engine::Integrity::Truncated).is_empty());
+    std::fs::remove_file(path).unwrap();
+}
