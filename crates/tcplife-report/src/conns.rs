@@ -5,8 +5,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use tcplife_engine::ConnSummary;
 
-use crate::num::{self, json_str, millis3, secs6, secs6_string, Endpoint};
-use crate::table::{Align, Table};
+use crate::num::{self, json_str, secs6, Endpoint};
+use crate::table::{Align, Cells, Table};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ConnFormat {
@@ -77,6 +77,8 @@ pub struct ConnWriter<W: Write> {
     file: Option<String>,
     /// Each row is built here and handed to `out` whole.
     line: Vec<u8>,
+    /// The table's cells of each row, reused.
+    cells: Cells,
 }
 
 impl<W: Write> ConnWriter<W> {
@@ -90,6 +92,7 @@ impl<W: Write> ConnWriter<W> {
             started: false,
             file: None,
             line: Vec::with_capacity(512),
+            cells: Cells::default(),
         }
     }
 
@@ -114,8 +117,8 @@ impl<W: Write> ConnWriter<W> {
         self.start()?;
         match self.format {
             ConnFormat::Table => {
-                let cells = table_cells(c);
-                self.table.row(&mut self.out, cells)
+                table_cells(&mut self.cells, c)?;
+                self.table.row_cells(&mut self.out, &self.cells)
             }
             ConnFormat::Zeek | ConnFormat::Json => {
                 let line = &mut self.line;
@@ -306,21 +309,31 @@ fn json_text(out: &mut impl Write, key: &str, value: &str) -> io::Result<()> {
     out.write_all(b"\"")
 }
 
-fn table_cells(c: &ConnSummary) -> Vec<String> {
-    vec![
-        c.conn_id.to_string(),
-        Endpoint(c.orig_h, c.orig_p).to_string(),
-        "->".to_string(),
-        Endpoint(c.resp_h, c.resp_p).to_string(),
-        c.conn_state.as_str().to_string(),
-        c.history.to_string(),
-        c.ending.as_str().to_string(),
-        c.first_closer.map_or("-", |r| r.as_str()).to_string(),
-        c.client_state.as_str().to_string(),
-        c.server_state.as_str().to_string(),
-        secs6_string(c.duration_ns as i64),
-        c.handshake_rtt_ns.map_or_else(|| "-".to_string(), millis3),
-        format!("{}/{}", c.orig_pkts, c.resp_pkts),
-        format!("{}/{}", c.orig_bytes, c.resp_bytes),
-    ]
+fn table_cells(cells: &mut Cells, c: &ConnSummary) -> io::Result<()> {
+    cells.clear();
+    num::u64(cells.buf(), c.conn_id)?;
+    cells.end();
+    write!(cells.buf(), "{}", Endpoint(c.orig_h, c.orig_p))?;
+    cells.end();
+    cells.push("->");
+    write!(cells.buf(), "{}", Endpoint(c.resp_h, c.resp_p))?;
+    cells.end();
+    cells.push(c.conn_state.as_str());
+    cells.push(&c.history);
+    cells.push(c.ending.as_str());
+    cells.push(c.first_closer.map_or("-", |r| r.as_str()));
+    cells.push(c.client_state.as_str());
+    cells.push(c.server_state.as_str());
+    secs6(cells.buf(), c.duration_ns as i64)?;
+    cells.end();
+    match c.handshake_rtt_ns {
+        Some(ns) => num::millis3_to(cells.buf(), ns)?,
+        None => cells.buf().push(b'-'),
+    }
+    cells.end();
+    write!(cells.buf(), "{}/{}", c.orig_pkts, c.resp_pkts)?;
+    cells.end();
+    write!(cells.buf(), "{}/{}", c.orig_bytes, c.resp_bytes)?;
+    cells.end();
+    Ok(())
 }

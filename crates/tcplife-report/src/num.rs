@@ -64,8 +64,17 @@ pub(crate) fn secs9(out: &mut impl Write, ns: u64) -> io::Result<()> {
 
 /// Milliseconds with 3 decimals, for people.
 pub(crate) fn millis3(ns: u64) -> String {
+    let mut v = Vec::with_capacity(16);
+    millis3_to(&mut v, ns).expect("writing to a Vec cannot fail");
+    String::from_utf8(v).expect("digits are ASCII")
+}
+
+/// [`millis3`] written to `out`, without a `String` per value.
+pub(crate) fn millis3_to(out: &mut impl Write, ns: u64) -> io::Result<()> {
     let us = (ns + 500) / 1000;
-    format!("{}.{:03}", us / 1000, us % 1000)
+    u64(out, us / 1000)?;
+    out.write_all(b".")?;
+    padded(out, us % 1000, 3)
 }
 
 pub(crate) fn secs6_string(ns: i64) -> String {
