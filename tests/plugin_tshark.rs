@@ -319,11 +319,14 @@ fn tshark_lists_the_plugin_its_protocols_and_every_field() {
             "{name} is not {ty}"
         );
     }
+    // Name, short name, filter name; Wireshark 4.4 added more columns after them (enabled,
+    // can be toggled, ...).
     let protocols = sb.tshark_ok(&["-G", "protocols"]);
     assert!(
-        protocols
-            .lines()
-            .any(|l| l == "TCP Lifecycle\tTCPLife\ttcplife"),
+        protocols.lines().any(|l| {
+            let cols: Vec<&str> = l.split('\t').collect();
+            cols.get(..3) == Some(&["TCP Lifecycle", "TCPLife", "tcplife"][..])
+        }),
         "{protocols}"
     );
 }

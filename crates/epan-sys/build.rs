@@ -20,8 +20,10 @@ fn main() {
     println!("cargo:rerun-if-env-changed=WIRESHARK_INCLUDE_DIR");
     println!("cargo::rustc-check-cfg=cfg(ws_plugin_describe)");
 
+    // Link flags are printed after the shim is compiled (below), not by the probe.
     let wireshark = match pkg_config::Config::new()
         .atleast_version("4.0")
+        .cargo_metadata(false)
         .probe("wireshark")
     {
         Ok(lib) => lib,
@@ -85,6 +87,15 @@ fn main() {
         build.include(inc);
     }
     build.compile("epan_shim");
+    // Only the shim calls into libwireshark, so it must come before the libraries on the link
+    // line: a linker that drops libraries no earlier object needs (`--as-needed`, Debian 13's
+    // rustc and toolchain) otherwise leaves libwireshark out of the plugin's NEEDED entries.
+    for dir in &wireshark.link_paths {
+        println!("cargo:rustc-link-search=native={}", dir.display());
+    }
+    for lib in &wireshark.libs {
+        println!("cargo:rustc-link-lib={lib}");
+    }
 
     let mut bindings = bindgen::Builder::default()
         .header("shim/shim.h")
