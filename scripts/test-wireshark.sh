@@ -53,24 +53,32 @@ trap 'rm -rf "$log"' EXIT
 run_tests() {
   local src=$1 target=$2; shift 2
   local t_build t_test rc=0
-  say "building tcplife-cli, tcplife-plugin and the plugin tests"
+  # Every plugin crate under plugins/ (the tshark tests load them all), the CLI the fields are
+  # compared with, and the engine's C ABI library that tests/plugin_abi.rs loads beside them.
+  local plugins="" m
+  for m in "$here"/plugins/*/Cargo.toml; do
+    plugins+=" -p $(sed -n 's/^name = "\(.*\)"/\1/p' "$m" | head -n 1)"
+  done
+  local build="-p tcplife-cli -p tcplife-abi$plugins"
+  local tests="-p tcplife-tests --test plugin_tshark --test plugin_abi"
+  say "building$plugins, tcplife-cli, tcplife-abi and their tests"
   "$@" bash -c "cd '$src' && export CARGO_TARGET_DIR='$target' &&
-      cargo build -p tcplife-cli -p tcplife-plugin &&
-      cargo test -p tcplife-tests --test plugin_tshark --test plugin_abi --no-run"
+      cargo build $build && cargo test --no-run $tests && cargo test --no-run$plugins"
   t_build=$(stamp)
-  say "running the plugin tests"
-  "$@" bash -c "cd '$src' && export CARGO_TARGET_DIR='$target' &&
-      cargo test -p tcplife-tests --test plugin_tshark --test plugin_abi -- --nocapture" \
+  say "running cargo test $tests; cargo test$plugins"
+  "$@" bash -c "cd '$src' && export CARGO_TARGET_DIR='$target' && rc=0 &&
+      { cargo test --no-fail-fast $tests -- --nocapture || rc=1; } &&
+      { cargo test --no-fail-fast$plugins -- --nocapture || rc=1; } && exit \$rc" \
       >"$log/test.out" 2>&1 || rc=$?
   t_test=$(stamp)
   grep -E '^(test |test result|---- |thread )' "$log/test.out" || true
   [ $rc -eq 0 ] || tail -n 60 "$log/test.out"
   local ws compared differing
-  ws=$("$@" bash -c 'tshark --version | head -n 1')
+  ws=$("$@" bash -c 'tshark --version 2>/dev/null | head -n 1')
   compared=$(sed -n 's/^tcplife-figures: .*frames_compared=\([0-9]*\).*/\1/p' "$log/test.out" | tail -n 1)
   differing=$(sed -n 's/^tcplife-figures: .*frames_differing=\([0-9]*\).*/\1/p' "$log/test.out" | tail -n 1)
   echo
-  echo "== Wireshark $want summary"
+  echo "== scripts/test-wireshark.sh $want"
   echo "Wireshark version:  $ws"
   echo "rustc:              $("$@" bash -c 'rustc --version')"
   echo "frames compared:    ${compared:-none (the comparison did not run)} (each in one pass and with -2)"
@@ -134,7 +142,9 @@ if [ "$(cat "$root/.tcplife-packages" 2>/dev/null)" != "$want_pkgs" ] || [ "${TC
   in_root bash -c "set -e
     echo 'wireshark-common wireshark-common/install-setuid boolean false' | debconf-set-selections
     export DEBIAN_FRONTEND=noninteractive
-    apt-get update -qq
+    # sid's Release file is valid for a week only; a mirror that lags (or a clock that runs
+    # ahead) would stop the run. Signatures are still checked.
+    apt-get -o Acquire::Check-Valid-Until=false update -qq
     apt-get upgrade -y -qq
     apt-get install -y -qq --no-install-recommends $want_pkgs" >"$log/apt.out" 2>&1 || {
       tail -n 30 "$log/apt.out" >&2; echo "test-wireshark: apt-get in the root failed" >&2; exit 1; }
@@ -162,17 +172,25 @@ tar -C "$here" --exclude=./target --exclude=./.git --exclude=./fuzz/target -cf -
   tar -C "$root/src/tcplife" -xf - --overwrite
 
 # Debian's rustc can be older than what the newest releases of some dependencies need (the
-# workspace's Cargo.lock follows crates.io). For this build only, re-resolve the lock in the
-# root's copy to the newest versions that this rustc can build; the project's Cargo.lock is
-# untouched, and the versions that changed are printed.
+# workspace's Cargo.lock follows crates.io). Only then, and for this build only, the lock in the
+# root's copy is re-resolved to the newest versions this rustc can build; the project's
+# Cargo.lock is untouched, and the versions that changed are printed.
 rustc_v=$(in_root rustc --version | awk '{print $2}')
-cp "$root/src/tcplife/Cargo.lock" "$root/build/Cargo.lock.project"
-in_root bash -c "cd /src/tcplife &&
-  sed -i 's/^rust-version = .*/rust-version = \"${rustc_v%%[-+]*}\"/' Cargo.toml &&
-  CARGO_RESOLVER_INCOMPATIBLE_RUST_VERSIONS=fallback cargo update -q 2>&1 | grep -v '^ *Locking' || true"
-lock_changes=$(diff <(grep -A1 '^name = ' "$root/build/Cargo.lock.project" | paste - - - | sort) \
-                    <(grep -A1 '^name = ' "$root/src/tcplife/Cargo.lock" | paste - - - | sort) |
-               sed -n 's/^> name = "\([^"]*\)".*version = "\([^"]*\)".*/\1 \2/p' | tr '\n' ' ' || true)
-echo "==> Debian's rustc $rustc_v: dependency versions changed for this build: ${lock_changes:-none}"
+rustc_v=${rustc_v%%[-+]*}
+needed=$(in_root bash -c "cd /src/tcplife && cargo metadata -q --format-version 1 --locked" |
+         grep -o '"rust_version":"[0-9.]*"' | cut -d'"' -f4 | sort -V | tail -n 1)
+if [ "$(printf '%s\n' "$needed" "$rustc_v" | sort -V | tail -n 1)" = "$rustc_v" ]; then
+  echo "==> Debian's rustc $rustc_v builds the project's Cargo.lock as it is (its newest need: $needed)"
+else
+  cp "$root/src/tcplife/Cargo.lock" "$root/build/Cargo.lock.project"
+  in_root bash -c "cd /src/tcplife &&
+    sed -i 's/^rust-version = .*/rust-version = \"$rustc_v\"/' Cargo.toml &&
+    CARGO_RESOLVER_INCOMPATIBLE_RUST_VERSIONS=fallback cargo update -q"
+  lock_changes=$(diff <(grep -A1 '^name = ' "$root/build/Cargo.lock.project" | paste - - - | sort) \
+                      <(grep -A1 '^name = ' "$root/src/tcplife/Cargo.lock" | paste - - - | sort) |
+                 sed -n 's/^> name = "\([^"]*\)".*version = "\([^"]*\)".*/\1 \2/p' | tr '\n' ' ' || true)
+  echo "==> Debian's rustc $rustc_v is older than the lock needs ($needed): for this build only," \
+       "re-resolved to: ${lock_changes:-nothing changed}"
+fi
 
 run_tests /src/tcplife /build/target in_root
