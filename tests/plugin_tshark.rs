@@ -1122,3 +1122,206 @@ fn panics_and_wireshark_exceptions_do_not_escape() {
     let clean = sb.tshark_ok(&args);
     assert!(!clean.contains("Malformed"), "{clean}");
 }
+
+/// The text between the rule lines under `title` in tshark's `-z tcplife,...` output.
+fn stat_section(out: &str, title: &str) -> String {
+    let rule = "=".repeat(99);
+    let lines: Vec<&str> = out.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.starts_with(title))
+        .unwrap_or_else(|| panic!("no {title:?} in tshark's output:\n{out}"));
+    assert_eq!(lines[at - 1], rule, "{out}");
+    assert_eq!(lines[at + 1], rule, "{out}");
+    let end = at
+        + 2
+        + lines[at + 2..]
+            .iter()
+            .position(|l| *l == rule)
+            .expect("closing rule");
+    lines[at + 2..end]
+        .iter()
+        .map(|l| format!("{l}\n"))
+        .collect()
+}
+
+fn cli_stdout(args: &[&str], capture: &Path) -> String {
+    let out = Command::new(workspace_bin("tcplife"))
+        .args(args)
+        .arg(capture)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{args:?} {}", capture.display());
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// `tshark -z tcplife,conns` prints exactly the table `tcplife conns` prints, and
+/// `-z tcplife,summary` exactly what `tcplife summary` prints, on every capture of the tests, in
+/// one pass and in two.
+#[test]
+fn tshark_statistics_equal_the_cli() {
+    let sb = Sandbox::new();
+    sb.assert_plugin_loaded();
+    for capture in conformance_captures() {
+        let conns = cli_stdout(&["conns", "--format", "table"], &capture);
+        let summary = cli_stdout(&["summary"], &capture);
+        let n = conns.lines().count().saturating_sub(1);
+        let copy = sb.capture(&capture);
+        let copy = copy.to_string_lossy();
+        for passes in [&[][..], &["-2"][..]] {
+            let mut args = vec![
+                "-q",
+                "-r",
+                &*copy,
+                "-z",
+                "tcplife,conns",
+                "-z",
+                "tcplife,summary",
+            ];
+            args.extend_from_slice(passes);
+            let out = sb.tshark_ok(&args);
+            let title = format!("TCP Lifecycle: connections ({n})");
+            assert_eq!(
+                stat_section(&out, &title),
+                conns,
+                "{} {passes:?}",
+                capture.display()
+            );
+            assert_eq!(
+                stat_section(&out, "TCP Lifecycle: summary"),
+                summary,
+                "{} {passes:?}",
+                capture.display()
+            );
+        }
+    }
+}
+
+/// `-z tcplife,conns,FILTER` lists the connections with a frame that passes the display filter,
+/// tcplife's own fields included; a bad filter stops tshark with tshark's message.
+#[test]
+fn tshark_statistics_take_a_display_filter() {
+    let sb = Sandbox::new();
+    let pop3 = sb.capture(&shared_captures().join("zeek/pop3_pop3.pcap"));
+    let pop3 = pop3.to_string_lossy();
+    let out = sb.tshark_ok(&[
+        "-q",
+        "-r",
+        &pop3,
+        "-z",
+        "tcplife,conns,tcp.port == 26284 || tcplife.conn == 1",
+    ]);
+    let rows: Vec<String> = stat_section(&out, "TCP Lifecycle: connections (2)")
+        .lines()
+        .skip(1)
+        .map(|l| l.split_whitespace().take(6).collect::<Vec<_>>().join(" "))
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            "1 192.168.0.4:26242 -> 212.227.15.188:110 REJ Sr",
+            "8 192.168.0.4:26284 -> 212.227.15.166:110 SF ShAdDafF",
+        ]
+    );
+    let out = sb.tshark_ok(&[
+        "-q",
+        "-r",
+        &pop3,
+        "-z",
+        "tcplife,summary,tcplife.conn_state == \"REJ\"",
+    ]);
+    let summary = stat_section(&out, "TCP Lifecycle: summary");
+    assert!(summary.starts_with("6 TCP connections in 1 file\n\nby ending\nending   conns      %\nrefused      6  100.0\n"), "{summary}");
+    let bad = sb.tshark(&["-q", "-r", &pop3, "-z", "tcplife,conns,nonsense("]);
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&bad.stderr)
+            .contains("Couldn't register tcplife,conns tap: Filter \"nonsense(\" is invalid"),
+        "{}",
+        String::from_utf8_lossy(&bad.stderr)
+    );
+}
+
+/// The stats tree behind Statistics > TCP Lifecycle, printed by `tshark -2 -z
+/// tcplife_endings,tree`: every connection once, under its ending, with its conn_state and
+/// history as `tcplife conns` says, and the counts by ending and by conn_state. In one pass it
+/// stays empty: the endings are known only once the first pass is over.
+#[test]
+fn stats_tree_counts_every_connection_under_its_ending() {
+    let sb = Sandbox::new();
+    for capture in conformance_captures() {
+        let conns = cli_stdout(&["conns", "--format", "json"], &capture);
+        let rows: Vec<serde_json::Value> = conns
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let copy = sb.capture(&capture);
+        let copy = copy.to_string_lossy();
+        let out = sb.tshark_ok(&["-q", "-2", "-r", &copy, "-z", "tcplife_endings,tree"]);
+        // Tree lines: indentation, name, then the Count column.
+        let mut by_ending: std::collections::BTreeMap<String, u64> = Default::default();
+        let mut listed: Vec<(String, String)> = Vec::new();
+        let mut ending = String::new();
+        let mut section = "";
+        for line in out.lines() {
+            if line.starts_with("Connections by ending") {
+                section = "ending";
+                continue;
+            }
+            if line.starts_with("Connections by conn_state") {
+                section = "state";
+                continue;
+            }
+            let cols: Vec<&str> = line
+                .split("  ")
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .collect();
+            if section == "ending" && line.starts_with("  conn ") {
+                // "conn N: client -> server  STATE HISTORY  closed first: ..."
+                let name = line.trim_start();
+                let id = name["conn ".len()..name.find(':').unwrap()].to_string();
+                let words: Vec<&str> = name.split_whitespace().collect();
+                listed.push((id, format!("{ending}|{}|{}", words[5], words[6])));
+            } else if section == "ending" && line.starts_with(' ') && cols.len() >= 2 {
+                ending = cols[0].to_string();
+                by_ending.insert(ending.clone(), cols[1].parse().unwrap());
+            }
+        }
+        let mut want: Vec<(String, String)> = rows
+            .iter()
+            .map(|r| {
+                (
+                    r["tcplife_conn_id"].to_string(),
+                    format!(
+                        "{}|{}|{}",
+                        r["tcplife_ending"].as_str().unwrap(),
+                        r["conn_state"].as_str().unwrap(),
+                        r["history"].as_str().unwrap()
+                    ),
+                )
+            })
+            .collect();
+        want.sort();
+        listed.sort();
+        assert_eq!(listed, want, "{}:\n{out}", capture.display());
+        let mut want_counts: std::collections::BTreeMap<String, u64> = Default::default();
+        for r in &rows {
+            *want_counts
+                .entry(r["tcplife_ending"].as_str().unwrap().to_string())
+                .or_default() += 1;
+        }
+        assert_eq!(by_ending, want_counts, "{}", capture.display());
+    }
+    // One pass: the tree has its two top nodes and nothing under them.
+    let http = sb.capture(&shared_captures().join("zeek/http_get.pcap"));
+    let out = sb.tshark_ok(&[
+        "-q",
+        "-r",
+        &http.to_string_lossy(),
+        "-z",
+        "tcplife_endings,tree",
+    ]);
+    assert!(out.contains("Connections by ending"), "{out}");
+    assert!(!out.contains("conn 1:"), "{out}");
+}

@@ -5,6 +5,9 @@
 #include <string.h>
 #include <epan/exceptions.h>
 #include <epan/column-utils.h>
+#include <epan/stat_tap_ui.h>
+#include <epan/tap.h>
+#include <epan/stats_tree_priv.h>
 
 static shim_rust_dissector_fn rust_dissector;
 
@@ -394,4 +397,125 @@ int shim_col_set_info(packet_info *pinfo, const char *text, size_t text_len)
         return -1;
     SHIM_GUARDED(col_add_str(pinfo->cinfo, COL_INFO, wmem_strndup(pinfo->pool, text, text_len)));
     return pending_code ? -1 : 0;
+}
+
+/* One registered statistic; Wireshark keeps the stat_tap_ui for the process. */
+typedef struct shim_cli_stat {
+    stat_tap_ui ui;
+    size_t cli_len;
+    void *ctx;
+    shim_stat_start_fn start;
+    shim_stat_packet_fn packet;
+    shim_stat_draw_fn draw;
+} shim_cli_stat;
+
+static tap_packet_status cli_stat_packet(void *tapdata, packet_info *pinfo,
+                                         epan_dissect_t *edt _U_, const void *data _U_,
+                                         tap_flags_t flags _U_)
+{
+    shim_cli_stat *st = (shim_cli_stat *)tapdata;
+    st->packet(st->ctx, pinfo->num);
+    return TAP_PACKET_DONT_REDRAW;
+}
+
+static void cli_stat_draw(void *tapdata)
+{
+    shim_cli_stat *st = (shim_cli_stat *)tapdata;
+    /* tshark prints through C stdio, Rust through its own buffer: keep them in order. */
+    fflush(stdout);
+    st->draw(st->ctx);
+}
+
+static void cli_stat_init(const char *opt_arg, void *userdata)
+{
+    shim_cli_stat *st = (shim_cli_stat *)userdata;
+    const char *filter = NULL;
+    if (opt_arg && strlen(opt_arg) > st->cli_len && opt_arg[st->cli_len] == ',')
+        filter = opt_arg + st->cli_len + 1;
+    st->start(st->ctx, filter);
+    GString *err = register_tap_listener("frame", st, filter, TL_REQUIRES_NOTHING, NULL,
+                                         cli_stat_packet, cli_stat_draw, NULL);
+    if (err) {
+        fprintf(stderr, "tshark: Couldn't register %s tap: %s\n", st->ui.cli_string, err->str);
+        g_string_free(err, TRUE);
+        exit(1);
+    }
+}
+
+void shim_register_cli_stat(const char *cli_string, const char *title, void *ctx,
+                            shim_stat_start_fn start, shim_stat_packet_fn packet,
+                            shim_stat_draw_fn draw)
+{
+    shim_cli_stat *st = g_new0(shim_cli_stat, 1);
+    st->ui.group = REGISTER_STAT_GROUP_GENERIC;
+    st->ui.title = title;
+    st->ui.cli_string = cli_string;
+    st->ui.tap_init_cb = cli_stat_init;
+    st->ui.nparams = 0;
+    st->ui.params = NULL;
+    st->cli_len = strlen(cli_string);
+    st->ctx = ctx;
+    st->start = start;
+    st->packet = packet;
+    st->draw = draw;
+    register_stat_tap_ui(&st->ui, st);
+}
+
+/* stats_tree callbacks carry no user pointer: each registration is found again by the tree's
+ * abbreviation (st->cfg->abbr). Trees are registered once and are few. */
+static struct shim_tree_reg {
+    const char *abbr;
+    void *ctx;
+    shim_tree_init_fn init;
+    shim_tree_packet_fn packet;
+} *tree_regs;
+static size_t n_tree_regs;
+
+static struct shim_tree_reg *tree_reg(stats_tree *st)
+{
+    if (!st || !st->cfg || !st->cfg->abbr)
+        return NULL;
+    for (size_t i = 0; i < n_tree_regs; i++)
+        if (strcmp(tree_regs[i].abbr, st->cfg->abbr) == 0)
+            return &tree_regs[i];
+    return NULL;
+}
+
+static void tree_init(stats_tree *st)
+{
+    struct shim_tree_reg *r = tree_reg(st);
+    if (r)
+        r->init(r->ctx, st);
+}
+
+static tap_packet_status tree_packet(stats_tree *st, packet_info *pinfo, epan_dissect_t *edt _U_,
+                                     const void *data _U_, tap_flags_t flags _U_)
+{
+    struct shim_tree_reg *r = tree_reg(st);
+    if (!r)
+        return TAP_PACKET_DONT_REDRAW;
+    r->packet(r->ctx, st, pinfo->num, pinfo->fd ? PINFO_FD_VISITED(pinfo) : 0);
+    return TAP_PACKET_REDRAW;
+}
+
+void shim_register_stats_tree(const char *abbr, const char *name, void *ctx,
+                              shim_tree_init_fn init, shim_tree_packet_fn packet)
+{
+    tree_regs = g_renew(struct shim_tree_reg, tree_regs, n_tree_regs + 1);
+    tree_regs[n_tree_regs].abbr = abbr;
+    tree_regs[n_tree_regs].ctx = ctx;
+    tree_regs[n_tree_regs].init = init;
+    tree_regs[n_tree_regs].packet = packet;
+    n_tree_regs++;
+    stats_tree_register_plugin("frame", abbr, name, 0, tree_packet, tree_init, NULL);
+}
+
+int shim_stats_tree_create_node(stats_tree *st, const char *name, int parent, int with_children)
+{
+    return stats_tree_create_node(st, name, parent, STAT_DT_INT, with_children != 0);
+}
+
+int shim_stats_tree_tick(stats_tree *st, const char *name, int parent, int with_children)
+{
+    return tick_stat_node(st, name, parent, with_children != 0);
 }

@@ -100,4 +100,28 @@ int shim_col_append_info(packet_info *pinfo, const char *text);
 int shim_col_set_protocol(packet_info *pinfo, const char *text);
 int shim_col_set_info(packet_info *pinfo, const char *text, size_t text_len);
 
+/* tshark statistics ("-z CLI_STRING[,FILTER]"): the CLI string is registered with
+ * register_stat_tap_ui; when tshark starts the statistic, a listener on the "frame" tap (queued
+ * for every frame by the frame dissector) is registered with the filter, `packet` is called for
+ * each frame that passes it and `draw` at the end of the run. Both get `ctx`. The listener needs
+ * nothing from the dissection (TL_REQUIRES_NOTHING) beyond what the filter needs. A bad filter
+ * ends tshark with a message, as tshark's own statistics do. */
+typedef void (*shim_stat_start_fn)(void *ctx, const char *filter);
+typedef void (*shim_stat_packet_fn)(void *ctx, uint32_t frame);
+typedef void (*shim_stat_draw_fn)(void *ctx);
+void shim_register_cli_stat(const char *cli_string, const char *title, void *ctx,
+                            shim_stat_start_fn start, shim_stat_packet_fn packet,
+                            shim_stat_draw_fn draw);
+
+/* Stats trees (Wireshark's Statistics menu, and tshark's "-z ABBR,tree"): `init` when a tree is
+ * (re)started, `packet` for each frame of the "frame" tap that passes the tree's filter, with
+ * whether the frame was seen before (a later pass, or a GUI retap). Node names are copied. */
+#include <epan/stats_tree.h>
+typedef void (*shim_tree_init_fn)(void *ctx, stats_tree *st);
+typedef void (*shim_tree_packet_fn)(void *ctx, stats_tree *st, uint32_t frame, int visited);
+void shim_register_stats_tree(const char *abbr, const char *name, void *ctx,
+                              shim_tree_init_fn init, shim_tree_packet_fn packet);
+int shim_stats_tree_create_node(stats_tree *st, const char *name, int parent, int with_children);
+int shim_stats_tree_tick(stats_tree *st, const char *name, int parent, int with_children);
+
 #endif

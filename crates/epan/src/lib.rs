@@ -24,15 +24,21 @@
 //!   exception returns [`Thrown`]: the dissector should return at once (`?`);
 //! - everything Wireshark keeps a pointer to (names, field tables, expert fields) is `'static`.
 //!
+//! Statistics: [`register_cli_stat`] adds a tshark `-z NAME[,FILTER]` statistic printed at the
+//! end of a run, [`register_stats_tree`] a window under Wireshark's Statistics menu (and
+//! `tshark -z ABBR,tree`).
+//!
 //! The crate knows nothing about any particular protocol; the Wireshark version it is built
 //! against comes from `epan-sys`, the one crate that deals with version differences.
 #![deny(missing_docs)]
 
 mod dissect;
 mod routines;
+mod stats;
 
 pub use dissect::*;
 pub use routines::{on_file_closed, on_handoff, on_new_file};
+pub use stats::{register_cli_stat, register_stats_tree, CliStat, NodeId, StatsNodes, StatsTree};
 
 /// Version of the Wireshark the plugin is built against; a plugin loads only into the same
 /// major.minor.

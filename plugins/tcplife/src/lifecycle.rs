@@ -212,6 +212,9 @@ struct State {
     /// last packet, and tshark's second pass starts after the first has ended, so that is once.
     open_notes: Vec<Option<Notes>>,
     open_notes_stale: bool,
+    /// A frame was dissected again (tshark -2's second pass, any GUI redraw or retap): the first
+    /// pass is over and every connection's packets have been through the engine.
+    revisited: bool,
 }
 
 /// What the engine said in the first pass, kept for every later pass.
@@ -223,6 +226,9 @@ struct Rows {
     last_row_of_conn: Vec<u32>,
     /// End-of-life notes of connections the tracker has retired, indexed by `conn_id - 1`.
     retired_notes: Vec<Option<Notes>>,
+    /// Summaries of the connections the tracker has retired, in the order it retired them
+    /// (`tcplife conns` order), for the tshark statistics.
+    finished: Vec<ConnSummary>,
 }
 
 impl Sink for Rows {
@@ -245,6 +251,7 @@ impl Sink for Rows {
             self.retired_notes.resize(conn + 1, None);
         }
         self.retired_notes[conn] = Some(notes_for_ending(done.ending));
+        self.finished.push(done);
         Ok(())
     }
 }
@@ -255,6 +262,7 @@ impl State {
             run: Run::new(Config::default(), Rows::default()),
             open_notes: Vec::new(),
             open_notes_stale: true,
+            revisited: false,
         }
     }
 
@@ -292,6 +300,25 @@ fn with_state<R>(f: impl FnOnce(&mut State) -> R) -> R {
 fn reset() {
     let mut guard = STATE.lock().unwrap_or_else(|p| p.into_inner());
     *guard = None;
+}
+
+/// Every connection's summary, in `tcplife conns` order, and each annotated frame's connection
+/// (frame number, conn id), for the statistics at the end of a run. Ends the connections still
+/// open, as `tcplife conns` does at the end of a capture (later frames would start new ones,
+/// which is why only end-of-run statistics ask).
+pub(crate) fn end_of_run() -> (Vec<ConnSummary>, Vec<(u64, u64)>) {
+    with_state(|st| {
+        let Ok(()) = st.run.end();
+        st.open_notes_stale = true;
+        let rows = st.run.sink();
+        let frames = rows.rows.iter().map(|a| (a.frame, a.conn_id)).collect();
+        (rows.finished.clone(), frames)
+    })
+}
+
+/// Whether the first pass over the open file is over (see `State::revisited`).
+pub(crate) fn first_pass_over() -> bool {
+    with_state(|st| st.revisited)
 }
 
 /// The notes a connection's ending earns its last packet.
@@ -382,6 +409,7 @@ impl Dissector for Lifecycle {
             };
             let row = token.get() - 1;
             let found = with_state(|st| {
+                st.revisited = true;
                 let rows = st.run.sink();
                 let a = rows.rows.get(row)?.clone();
                 let conn = (a.conn_id as usize).saturating_sub(1);
