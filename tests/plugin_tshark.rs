@@ -308,7 +308,7 @@ fn tshark_lists_the_plugin_its_protocols_and_every_field() {
     }
     // Field types decide how tshark prints them, which the CLI's TSV mirrors.
     for (name, ty) in [
-        ("tcplife.conn", "FT_UINT64"),
+        ("tcplife.conn", "FT_UINT32"),
         ("tcplife.phase", "FT_STRING"),
         ("tcplife.handshake_rtt", "FT_RELATIVE_TIME"),
     ] {
@@ -461,14 +461,71 @@ fn info_column_tag_experts_and_preference() {
     sb.assert_plugin_loaded();
     let pop3 = sb.capture(&shared_captures().join("zeek/pop3_pop3.pcap"));
     let pop3 = pop3.to_string_lossy();
-    let summary = sb.tshark_ok(&["-r", &pop3, "-c", "2"]);
-    let first = summary.lines().next().unwrap();
+    let info = |cap: &str, prefs: &[&str]| {
+        let mut args = vec!["-r", cap];
+        for p in prefs {
+            args.extend(["-o", p]);
+        }
+        sb.fields(&args, &["_ws.col.Info"])
+    };
+    let first = info(&pop3, &[]);
+    let first = first.lines().next().unwrap();
     assert!(
-        first.contains("[SYN]") && first.ends_with("[handshake 1/3]"),
-        "{first}"
+        first.starts_with("[handshake 1/3] ") && first.contains("[SYN]"),
+        "{first:?}"
     );
-    let off = sb.tshark_ok(&["-r", &pop3, "-c", "2", "-o", "tcplife.info_tag:FALSE"]);
-    assert!(!off.contains("[handshake 1/3]"), "{off}");
+    let after = info(&pop3, &["tcplife.info_tag_first:FALSE"]);
+    let after = after.lines().next().unwrap();
+    assert!(
+        after.ends_with(" [handshake 1/3]") && after.contains("[SYN]"),
+        "{after:?}"
+    );
+    assert_eq!(
+        first.strip_prefix("[handshake 1/3] "),
+        after.strip_suffix(" [handshake 1/3]")
+    );
+    let off = info(&pop3, &["tcplife.info_tag:FALSE"]);
+    assert!(!off.contains("[handshake"), "{off}");
+    assert_eq!(off.lines().next(), first.strip_prefix("[handshake 1/3] "));
+    // Exactly one space between the tag and Wireshark's own text, also where HTTP leaves a
+    // trailing space of its own: compared line by line with tshark without the plugin.
+    let http = sb.capture(&shared_captures().join("zeek/http_get.pcap"));
+    let http = http.to_string_lossy();
+    let empty = sb.dir.join("no-plugins");
+    fs::create_dir_all(&empty).unwrap();
+    sb.open_up(&empty);
+    let plain = sb.tshark_with(&empty, &["-r", &http, "-T", "fields", "-e", "_ws.col.Info"]);
+    let plain = String::from_utf8(plain.stdout).unwrap();
+    let tagged_first = info(&http, &[]);
+    let tagged_after = info(&http, &["tcplife.info_tag_first:FALSE"]);
+    let tags: Vec<String> = cli_tsv(&shared_captures().join("zeek/http_get.pcap"))
+        .iter()
+        .map(|l| {
+            let v: Vec<&str> = l.split('\t').collect();
+            if v[5].is_empty() {
+                format!("[{}]", v[4])
+            } else {
+                format!("[{} {}]", v[4], v[5])
+            }
+        })
+        .collect();
+    assert_eq!(tags.len(), 14);
+    let mut trailing = 0;
+    for (((p, f), a), tag) in plain
+        .lines()
+        .zip(tagged_first.lines())
+        .zip(tagged_after.lines())
+        .zip(&tags)
+    {
+        assert_eq!(f, format!("{tag} {p}"));
+        let sep = if p.ends_with(' ') { "" } else { " " };
+        trailing += usize::from(p.ends_with(' '));
+        assert_eq!(a, format!("{p}{sep}{tag}"));
+    }
+    assert!(
+        trailing >= 1,
+        "http_get.pcap's GET line ends with a space:\n{plain}"
+    );
     // pop3_pop3.pcap: SYNs answered by RSTs, retried: refused connections, retransmitted SYNs.
     for (filter, at_least) in [
         ("tcplife.expert.refused", 1),
@@ -494,21 +551,13 @@ fn info_column_tag_experts_and_preference() {
         not_closed.lines().count(),
         "one note per connection (its last packet)"
     );
-    let tree = sb.tshark_ok(&[
-        "-r",
-        &wiki,
-        "-2",
-        "-Y",
-        "frame.number == 8",
-        "-O",
-        "tcplife",
-    ]);
+    let tree = sb.tshark_ok(&["-r", &wiki, "-2", "-Y", "frame.number == 8", "-O", "tcp"]);
     assert!(
         tree.contains("TCP Lifecycle: client ACK, data transfer"),
         "{tree}"
     );
     assert!(tree.contains("[Phase: data transfer]"), "{tree}");
-    assert!(tree.contains("[History (Zeek): DdA]"), "{tree}");
+    assert!(tree.contains("[History: DdA]"), "{tree}");
     assert!(
         tree.contains("Connection not closed by the end of the capture"),
         "{tree}"
@@ -634,6 +683,82 @@ fn wireshark_captures_run_clean_with_the_plugin() {
     }
 }
 
+/// `tshark -q -z io,phs`'s table.
+fn phs(sb: &Sandbox, plugin_dir: &Path, args: &[&str]) -> String {
+    let out = sb.tshark_with(plugin_dir, args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).unwrap();
+    let table: Vec<&str> = text
+        .lines()
+        .skip_while(|l| !l.starts_with("Filter:"))
+        .skip(1)
+        .filter(|l| !l.is_empty() && !l.starts_with("===="))
+        .collect();
+    assert!(table.len() >= 3, "{text}");
+    table.join("\n")
+}
+
+/// A postdissector changes no Protocol Hierarchy count: `tshark -z io,phs` prints the same table
+/// with the plugin as without it, also when its fields are in use (a column, a filter, a full
+/// tree), since its items hang under TCP's, not at the top of the tree.
+#[test]
+fn protocol_hierarchy_is_the_same_with_and_without_the_plugin() {
+    let sb = Sandbox::new();
+    sb.assert_plugin_loaded();
+    // Only tcplife: a real dissector such as Hello Demo does change the hierarchy, as it should.
+    let only = sb.dir.join("only-tcplife");
+    let epan = only.join(wireshark_major_minor()).join("epan");
+    fs::create_dir_all(&epan).unwrap();
+    fs::copy(
+        sb.plugins
+            .join(wireshark_major_minor())
+            .join("epan/tcplife.so"),
+        epan.join("tcplife.so"),
+    )
+    .unwrap();
+    let empty = sb.dir.join("no-plugins");
+    fs::create_dir_all(&empty).unwrap();
+    sb.open_up(&sb.dir);
+    let column = "gui.column.format:\"No.\",\"%m\",\"Phase\",\"%Cus:tcplife.phase\"";
+    let mut compared = 0;
+    for capture in conformance_captures() {
+        let cap = sb.capture(&capture);
+        let cap = cap.to_string_lossy();
+        let plain = ["-q", "-r", &*cap, "-z", "io,phs"];
+        let without = phs(&sb, &empty, &plain);
+        assert!(without.contains("tcp "), "{}: {without}", capture.display());
+        assert_eq!(phs(&sb, &only, &plain), without, "{}", capture.display());
+        // Its items exist here (a column, a filter want them): still not in the hierarchy.
+        for extra in [
+            &["-2", "-o", column][..],
+            &["-2", "-Y", "tcplife || !tcplife"][..],
+        ] {
+            let mut args = plain.to_vec();
+            args.extend_from_slice(extra);
+            let with = phs(&sb, &only, &args);
+            assert_eq!(with, without, "{} {extra:?}", capture.display());
+            assert!(!with.contains("tcplife"));
+        }
+        compared += 1;
+    }
+    assert!(compared >= 10);
+    // The items are there all the same, under TCP's.
+    let http = sb.capture(&shared_captures().join("zeek/http_get.pcap"));
+    let http = http.to_string_lossy();
+    let tree = sb.tshark_ok(&["-r", &http, "-c", "1", "-V"]);
+    let tcp = tree
+        .find("Transmission Control Protocol")
+        .expect("TCP in the tree");
+    let ours = tree
+        .find("    TCP Lifecycle: client SYN, handshake 1/3")
+        .expect(&tree);
+    assert!(ours > tcp, "{tree}");
+}
+
 fn cli_conn_endings(capture: &Path) -> Vec<(String, String)> {
     let out = Command::new(workspace_bin("tcplife"))
         .args(["conns", "--format", "zeek"])
@@ -712,6 +837,77 @@ fn end_of_capture_notes_match_the_cli_endings() {
             assert_eq!(got, expected, "{} {expert}", capture.display());
         }
     }
+}
+
+/// The naming rule of the plugin's fields: the title is the filter name after `tcplife.`, words
+/// split at `_`, the first capitalised, RTT in capitals ("Conn state", "Handshake RTT").
+fn title_of(filter_name: &str) -> String {
+    let words: Vec<String> = filter_name
+        .strip_prefix("tcplife.")
+        .expect("a tcplife field")
+        .split('_')
+        .enumerate()
+        .map(|(i, w)| match (i, w) {
+            (_, "rtt") => "RTT".to_string(),
+            (0, w) => w[..1].to_uppercase() + &w[1..],
+            (_, w) => w.to_string(),
+        })
+        .collect();
+    words.join(" ")
+}
+
+/// Every field's title in `tshark -G fields` follows the rule, and so does every lifecycle
+/// column of the installed "TCP Lifecycle" profile.
+#[test]
+fn field_titles_and_profile_columns_follow_one_naming_rule() {
+    let sb = Sandbox::new();
+    sb.assert_plugin_loaded();
+    assert_eq!(title_of("tcplife.conn_state"), "Conn state");
+    assert_eq!(title_of("tcplife.handshake_rtt"), "Handshake RTT");
+    let fields = sb.tshark_ok(&["-G", "fields"]);
+    let titles: Vec<(String, String)> = fields
+        .lines()
+        .filter_map(|l| {
+            let cols: Vec<&str> = l.split('\t').collect();
+            (cols.len() > 2
+                && cols[0] == "F"
+                && cols[2].starts_with("tcplife.")
+                && !cols[2].starts_with("tcplife.expert."))
+            .then(|| (cols[2].to_string(), cols[1].to_string()))
+        })
+        .collect();
+    let names: Vec<&str> = titles.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(names, FIELDS, "the lifecycle fields, in registration order");
+    for (name, title) in &titles {
+        assert_eq!(title, &title_of(name), "{name}");
+    }
+    let lib = sb
+        .plugins
+        .join(wireshark_major_minor())
+        .join("epan/tcplife.so");
+    let (code, out, err) = run_script(
+        sb.unprivileged(&script_path("plugin-install.sh")),
+        &["--lib", &lib.to_string_lossy()],
+    );
+    assert_eq!(code, Some(0), "{out}{err}");
+    let (_, profile) = installed_paths(&sb);
+    let prefs = fs::read_to_string(profile.join("preferences")).unwrap();
+    let mut columns = 0;
+    for line in prefs.lines() {
+        let Some((title, format)) = line.trim().split_once(", ") else {
+            continue;
+        };
+        let (title, format) = (
+            title.trim_matches('"'),
+            format.trim_end_matches(',').trim_matches('"'),
+        );
+        if let Some(field) = format.strip_prefix("%Cus:") {
+            let field = field.split(':').next().unwrap();
+            assert_eq!(title, title_of(field), "profile column {format}");
+            columns += 1;
+        }
+    }
+    assert_eq!(columns, 6, "{prefs}");
 }
 
 /// `scripts/NAME ARGS` run by `cmd` (the sandbox's unprivileged user, or root): exit code,

@@ -236,6 +236,23 @@ int shim_tree_wants(proto_tree *tree, int proto)
     return tree != NULL && proto_field_is_referenced(tree, proto);
 }
 
+int shim_protocol_id(const char *filter_name)
+{
+    return proto_get_id_by_filter_name(filter_name);
+}
+
+proto_tree *shim_top_level_item(proto_tree *tree, int proto)
+{
+    if (tree == NULL || proto < 0)
+        return NULL;
+    for (proto_node *node = ((proto_node *)tree)->first_child; node; node = node->next) {
+        field_info *fi = PNODE_FINFO(node);
+        if (fi && fi->hfinfo && fi->hfinfo->id == proto)
+            return (proto_tree *)node;
+    }
+    return NULL;
+}
+
 proto_item *shim_add_protocol(proto_tree *tree, int proto, tvbuff_t *tvb, int start, int len,
                               int ett, const char *label, proto_tree **subtree)
 {
@@ -380,6 +397,26 @@ int shim_col_append_info(packet_info *pinfo, const char *text)
     if (pending_code)
         return -1;
     SHIM_GUARDED(col_append_str(pinfo->cinfo, COL_INFO, text));
+    return pending_code ? -1 : 0;
+}
+
+int shim_col_add_info_tag(packet_info *pinfo, const char *tag, int first)
+{
+    if (pending_code)
+        return -1;
+    SHIM_GUARDED({
+        const char *now = col_get_text(pinfo->cinfo, COL_INFO);
+        size_t len = now ? strlen(now) : 0;
+        if (len == 0)
+            col_add_str(pinfo->cinfo, COL_INFO, tag);
+        else if (first)
+            col_prepend_fstr(pinfo->cinfo, COL_INFO, "%s ", tag);
+        else if (now[len - 1] == ' ')
+            /* Some dissectors (HTTP) leave a trailing space: no second one. */
+            col_append_str(pinfo->cinfo, COL_INFO, tag);
+        else
+            col_append_fstr(pinfo->cinfo, COL_INFO, " %s", tag);
+    });
     return pending_code ? -1 : 0;
 }
 

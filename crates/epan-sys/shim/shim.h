@@ -71,6 +71,10 @@ const uint8_t *shim_tvb_bytes(tvbuff_t *tvb, int offset, int *len);
 void *shim_get_frame_data(packet_info *pinfo, int proto);
 void shim_set_frame_data(packet_info *pinfo, int proto, void *value);
 int shim_tree_wants(proto_tree *tree, int proto);
+/* The id of the protocol whose filter name is `filter_name` ("tcp"), -1 when there is none. */
+int shim_protocol_id(const char *filter_name);
+/* The first top-level item of protocol `proto` in the packet's tree, NULL when there is none. */
+proto_tree *shim_top_level_item(proto_tree *tree, int proto);
 /* The protocol's item (with `label` as its whole text when not NULL) and its subtree. */
 proto_item *shim_add_protocol(proto_tree *tree, int proto, tvbuff_t *tvb, int start, int len,
                               int ett, const char *label, proto_tree **subtree);
@@ -97,6 +101,8 @@ proto_item *shim_add_reltime(proto_tree *tree, int hf, tvbuff_t *tvb, int start,
                              int64_t secs, int32_t nsecs, int generated);
 int shim_add_expert(packet_info *pinfo, proto_item *item, expert_field *ei);
 int shim_col_append_info(packet_info *pinfo, const char *text);
+/* `tag` before (first != 0) or after the Info column's text, with exactly one space between. */
+int shim_col_add_info_tag(packet_info *pinfo, const char *tag, int first);
 int shim_col_set_protocol(packet_info *pinfo, const char *text);
 int shim_col_set_info(packet_info *pinfo, const char *text, size_t text_len);
 

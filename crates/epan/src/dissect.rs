@@ -229,6 +229,13 @@ pub trait Dissector: Sync {
 }
 
 impl Protocol {
+    /// A protocol registered by Wireshark or another plugin, by its filter name (`c"tcp"`).
+    pub fn by_filter_name(filter: &CStr) -> Option<Protocol> {
+        // SAFETY: NUL-terminated; a lookup that never throws.
+        let id = unsafe { sys::shim_protocol_id(filter.as_ptr()) };
+        (id >= 0).then_some(Protocol(id))
+    }
+
     /// Registers a protocol: its full name, the short name of the Protocol column, and the
     /// prefix of its display-filter fields. Call it in a registration function.
     pub fn register(name: &'static CStr, short_name: &'static CStr, filter: &'static CStr) -> Self {
@@ -545,6 +552,19 @@ impl<'a> Packet<'a> {
         thrown_if(unsafe { sys::shim_add_expert(self.pinfo, item, expert.0) } != 0)
     }
 
+    /// Puts a tag before (`first`) or after the Info column's text, with exactly one space
+    /// between them (no-op when columns are not wanted).
+    pub fn add_info_tag(&mut self, tag: &CStr, first: bool) -> Result<(), Thrown> {
+        if !self.frame.has_columns {
+            return Ok(());
+        }
+        // SAFETY: Wireshark copies the string; the shim catches exceptions.
+        thrown_if(
+            unsafe { sys::shim_col_add_info_tag(self.pinfo, tag.as_ptr(), c_int::from(first)) }
+                != 0,
+        )
+    }
+
     /// Appends text to the Info column (no-op when columns are not wanted).
     pub fn append_info(&mut self, text: &CStr) -> Result<(), Thrown> {
         if !self.frame.has_columns {
@@ -597,6 +617,19 @@ fn item<'a>(p: *mut sys::proto_item) -> Result<Item<'a>, Thrown> {
 }
 
 impl<'a> Tree<'a> {
+    /// The top-level item of `proto` in this packet's tree (TCP's, say) as a place to add items
+    /// under, or `None` when that protocol has no item there. A postdissector that adds its
+    /// protocol under the item of the protocol it annotates stays out of Protocol Hierarchy
+    /// statistics, which look at top-level items only.
+    pub fn top_level(&self, proto: Protocol) -> Option<Tree<'a>> {
+        // SAFETY: walks the live tree's top-level nodes; never throws.
+        let node = unsafe { sys::shim_top_level_item(self.tree, proto.0) };
+        (!node.is_null()).then_some(Tree {
+            tree: node,
+            ..*self
+        })
+    }
+
     /// Adds the protocol's own item and opens its subtree. `label` replaces the item's whole
     /// text (by convention it starts with the protocol's name); `None` shows just the name.
     pub fn add_protocol(

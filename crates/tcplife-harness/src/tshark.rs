@@ -211,7 +211,7 @@ const VIEW_COLUMNS: [(&str, &str); 9] = [
     ("Step", "%Cus:tcplife.step:0:R"),
     ("Client state", "%Cus:tcplife.client_state:0:R"),
     ("Server state", "%Cus:tcplife.server_state:0:R"),
-    ("conn_state", "%Cus:tcplife.conn_state:0:R"),
+    ("Conn state", "%Cus:tcplife.conn_state:0:R"),
     ("Info", "%i"),
 ];
 

@@ -21,8 +21,8 @@ use tcplife_engine::{
 };
 
 use epan::{
-    on_file_closed, on_new_file, BoolPref, CText, Dissector, Expert, ExpertGroup, Field, FieldKind,
-    Packet, Protocol, Severity, Subtree, Thrown,
+    on_file_closed, on_new_file, Base, BoolPref, CText, Dissector, Expert, ExpertGroup, Field,
+    FieldKind, Packet, Protocol, Severity, Subtree, Thrown,
 };
 
 struct Ids {
@@ -40,6 +40,7 @@ struct Ids {
     handshake_rtt: Field,
     experts: Vec<(Notes, Expert)>,
     info_tag: BoolPref,
+    info_tag_first: BoolPref,
 }
 
 static IDS: OnceLock<Ids> = OnceLock::new();
@@ -124,13 +125,17 @@ pub fn register() {
         proto,
         ett: Subtree::register(),
         conn: f(
-            c"Connection",
+            c"Conn",
             c"tcplife.conn",
-            FieldKind::U64,
+            // 32 bits, as tcp.stream.
+            FieldKind::Uint {
+                bytes: 4,
+                base: Base::Dec,
+            },
             c"tcplife's connection number, in order of each connection's first packet",
         ),
         role: f(
-            c"Sender",
+            c"Role",
             c"tcplife.role",
             FieldKind::Str,
             c"Who sent the packet: client (the side that opened) or server",
@@ -166,16 +171,16 @@ pub fn register() {
             c"The server's RFC 9293 state after this packet",
         ),
         conn_state: f(
-            c"Connection state (Zeek)",
+            c"Conn state",
             c"tcplife.conn_state",
             FieldKind::Str,
-            c"Zeek's conn_state as it stands after this packet",
+            c"Zeek's conn_state (S0, S1, SF, REJ, ...) as it stands after this packet",
         ),
         history: f(
-            c"History (Zeek)",
+            c"History",
             c"tcplife.history",
             FieldKind::Str,
-            c"Zeek's history string as it stands after this packet",
+            c"Zeek's history string (ShADadFf...) as it stands after this packet",
         ),
         handshake_rtt: f(
             c"Handshake RTT",
@@ -192,7 +197,14 @@ pub fn register() {
         info_tag: proto.bool_pref(
             c"info_tag",
             c"Tag the Info column",
-            c"Append the lifecycle phase and step, e.g. [handshake 1/3], to the Info column",
+            c"Tag the Info column with the lifecycle phase and step, e.g. [handshake 1/3]",
+            true,
+        ),
+        info_tag_first: proto.bool_pref(
+            c"info_tag_first",
+            c"Tag first",
+            c"Put the tag before the Info column's text, where a narrow column still shows it \
+              (off: after it)",
             true,
         ),
     };
@@ -479,7 +491,14 @@ fn show(pkt: &mut Packet<'_>, ids: &Ids, a: &Annotation, extra: Notes) -> Result
     let has_step = !step.is_empty();
     let step = step.as_cstr();
     let mut proto_item = None;
-    if let Some(tree) = pkt.tree(ids.proto) {
+    if let Some(root) = pkt.tree(ids.proto) {
+        // Under TCP's item, as TCP's own analysis subtrees: a top-level item would show in
+        // Protocol Hierarchy statistics as TCP's child and take its "End Packets".
+        static TCP: OnceLock<Option<Protocol>> = OnceLock::new();
+        let tree = TCP
+            .get_or_init(|| Protocol::by_filter_name(c"tcp"))
+            .and_then(|tcp| root.top_level(tcp))
+            .unwrap_or(root);
         let mut label = CText::<128>::default();
         label
             .push("TCP Lifecycle: ")
@@ -493,7 +512,8 @@ fn show(pkt: &mut Packet<'_>, ids: &Ids, a: &Annotation, extra: Notes) -> Result
         }
         let (item, sub) = tree.add_protocol(ids.proto, ids.ett, 0, 0, Some(label.as_cstr()))?;
         proto_item = Some(item);
-        sub.add_generated_u64(ids.conn, a.conn_id)?;
+        // tcp.stream's width; past 2^32 connections the number stops growing.
+        sub.add_generated_u64(ids.conn, a.conn_id.min(u64::from(u32::MAX)))?;
         let mut history = CText::<128>::default();
         history.push(&a.history);
         let history = history.as_cstr();
@@ -532,12 +552,12 @@ fn show(pkt: &mut Packet<'_>, ids: &Ids, a: &Annotation, extra: Notes) -> Result
     }
     if pkt.frame().has_columns && ids.info_tag.get() {
         let mut tag = CText::<40>::default();
-        tag.push(" [").push(a.phase.as_str());
+        tag.push("[").push(a.phase.as_str());
         if has_step {
             let _ = write!(tag, " {}", a.step);
         }
         tag.push("]");
-        pkt.append_info(tag.as_cstr())?;
+        pkt.add_info_tag(tag.as_cstr(), ids.info_tag_first.get())?;
     }
     Ok(())
 }
