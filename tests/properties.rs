@@ -482,3 +482,77 @@ fn fuzz_regression_short_pcapng_block() {
         "errors={errors} truncated_tail={truncated}"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// The summary-only path (`Sink::PACKETS = false`, what `tcplife conns` runs) gives the same
+// summaries as the full path that annotates every packet.
+
+/// Keeps only summaries, and says so, so the engine skips the annotations.
+#[derive(Default)]
+struct SummariesOnly(Vec<ConnSummary>);
+
+impl tcplife_engine::Sink for SummariesOnly {
+    type Stop = std::convert::Infallible;
+    const PACKETS: bool = false;
+    fn finished(&mut self, summary: ConnSummary) -> Result<(), Self::Stop> {
+        self.0.push(summary);
+        Ok(())
+    }
+}
+
+/// Every capture file under `dir`, recursively.
+fn captures_under(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for p in entries.flatten().map(|e| e.path()) {
+        if p.is_dir() {
+            captures_under(&p, out);
+        } else if p.extension().is_some_and(|e| e == "pcap" || e == "pcapng") {
+            out.push(p);
+        }
+    }
+}
+
+/// The segments of a capture up to its first error (some shared captures end corrupt on
+/// purpose); `None` when it is not a capture at all.
+fn segments_of(path: &std::path::Path) -> Option<Vec<Segment>> {
+    let reader = CaptureReader::new(std::fs::File::open(path).ok()?).ok()?;
+    Some(reader.map_while(Result::ok).collect())
+}
+
+#[test]
+fn summary_only_path_equals_full_path_on_every_test_capture() {
+    let mut paths = Vec::new();
+    captures_under(&tcplife_tests::shared_captures(), &mut paths);
+    captures_under(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("samples"),
+        &mut paths,
+    );
+    paths.sort();
+    let mut compared = 0;
+    let mut summaries = 0;
+    for p in &paths {
+        let Some(segs) = segments_of(p) else { continue };
+        for verify_checksums in [false, true] {
+            let config = Config {
+                verify_checksums,
+                ..Config::default()
+            };
+            let full = Collect::run(config, &segs).summaries;
+            let only = tcplife_engine::run(config, &segs, SummariesOnly::default())
+                .unwrap_or_else(|e| match e {});
+            assert_eq!(
+                only.0,
+                full,
+                "{} (verify_checksums {verify_checksums})",
+                p.display()
+            );
+            summaries += full.len();
+        }
+        compared += 1;
+    }
+    // The shared captures and the samples: dozens of files, thousands of connections.
+    assert!(compared >= 50, "only {compared} captures found");
+    assert!(summaries >= 1000, "only {summaries} summaries compared");
+}

@@ -112,15 +112,7 @@ impl Conn {
     }
 
     pub fn process(&mut self, seg: &Segment) -> Annotation {
-        let side = self.side_of(seg);
-        let zp = zpacket(seg);
-        self.zeek_process(side, &zp);
-        let role = self.role(side);
-        let v = self.rfc.process(role, seg);
-        self.pkts[side] += 1;
-        self.ip_bytes[side] += seg.ip_len as u64;
-        self.last_ts = self.last_ts.max(seg.ts_ns);
-        self.last_frame = seg.frame;
+        let (role, v) = self.advance(seg);
         Annotation {
             frame: seg.frame,
             conn_id: self.id,
@@ -135,6 +127,26 @@ impl Conn {
             handshake_rtt_ns: self.rfc.handshake_rtt_ns,
             notes: v.notes,
         }
+    }
+
+    /// [`process`](Self::process) without the annotation (nor the history copy in it), for
+    /// runs that print only summaries: the connection ends in exactly the same state.
+    pub fn observe(&mut self, seg: &Segment) {
+        self.advance(seg);
+    }
+
+    #[inline]
+    fn advance(&mut self, seg: &Segment) -> (Role, crate::rfc::Verdict) {
+        let side = self.side_of(seg);
+        let zp = zpacket(seg);
+        self.zeek_process(side, &zp);
+        let role = self.role(side);
+        let v = self.rfc.process(role, seg);
+        self.pkts[side] += 1;
+        self.ip_bytes[side] += seg.ip_len as u64;
+        self.last_ts = self.last_ts.max(seg.ts_ns);
+        self.last_frame = seg.frame;
+        (role, v)
     }
 
     /// A segment whose checksum is wrong, when checksums are verified: Zeek notes it (`C`) and

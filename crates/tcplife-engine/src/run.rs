@@ -79,9 +79,11 @@ impl<S: Sink> Run<S> {
     /// sink. After a stop the run should not be fed again: summaries due in the same call
     /// after the one that stopped it are dropped.
     pub fn segment(&mut self, seg: &Segment) -> Result<(), S::Stop> {
-        let annotation = self.tracker.process(seg);
         if S::PACKETS {
+            let annotation = self.tracker.process(seg);
             self.sink.packet(seg, annotation)?;
+        } else {
+            self.tracker.observe(seg);
         }
         for summary in self.tracker.take_finished() {
             self.sink.finished(summary)?;

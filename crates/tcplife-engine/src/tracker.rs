@@ -164,6 +164,19 @@ impl Tracker {
 
     /// Annotates one segment and advances its connection's state.
     pub fn process(&mut self, seg: &Segment) -> Annotation {
+        self.step::<true>(seg).expect("an annotation was asked for")
+    }
+
+    /// [`process`](Self::process) for runs that print only summaries: the same state changes,
+    /// timers and summaries, without building the segment's annotation.
+    pub fn observe(&mut self, seg: &Segment) {
+        self.step::<false>(seg);
+    }
+
+    /// One code path for both, so that they cannot drift apart; `ANNOTATE` is known at
+    /// compile time, so the summary-only copy carries no annotation code.
+    #[inline]
+    fn step<const ANNOTATE: bool>(&mut self, seg: &Segment) -> Option<Annotation> {
         if seg.ts_ns > self.now {
             self.now = seg.ts_ns;
             self.expire();
@@ -192,10 +205,15 @@ impl Tracker {
             .expect("table points at a live slot");
         if self.config.verify_checksums && seg.integrity == Integrity::BadChecksum {
             self.bad_checksums += 1;
-            return conn.checksum_error(seg);
+            return Some(conn.checksum_error(seg));
         }
         let was_complete = conn.close_complete();
-        let annotation = conn.process(seg);
+        let annotation = if ANNOTATE {
+            Some(conn.process(seg))
+        } else {
+            conn.observe(seg);
+            None
+        };
         let id = conn.id;
         if !was_complete && conn.close_complete() {
             let deadline = conn.last_ts.saturating_add(self.config.close_linger_ns);
