@@ -304,7 +304,8 @@ impl From<&ConnSummary> for OwnedSummary {
 #[test]
 fn loader_symbols_match_the_installed_wireshark() {
     let abi = Abi::load_file("libtcplife_plugin.so");
-    let (major, minor) = tcplife_tests::wireshark_version();
+    let v = tshark_testkit::wireshark_version().unwrap_or_else(|e| panic!("{e}"));
+    let (major, minor) = (v.major as c_int, v.minor as c_int);
     let want_major: Symbol<*const c_int> = abi.sym("plugin_want_major");
     let want_minor: Symbol<*const c_int> = abi.sym("plugin_want_minor");
     let version: Symbol<*const c_char> = abi.sym("plugin_version");

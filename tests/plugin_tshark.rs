@@ -1,5 +1,5 @@
 //! Real tshark with the real plugin. tshark run as root ignores plugin folders without a word,
-//! so when the tests run as root (CI does) tshark runs as `nobody` through `setpriv`, with
+//! so when the tests run as root (CI does) tshark runs as `nobody` (crates/tshark-testkit), with
 //! `WIRESHARK_PLUGIN_DIR` pointing at a world-readable folder holding the built plugin; every
 //! test first checks that `tshark -G plugins` lists it, and fails loudly if not.
 
@@ -8,7 +8,6 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tcplife_tests::{project_root, shared_captures, workspace_bin};
 
@@ -38,23 +37,25 @@ const EXPERTS: [&str; 9] = [
     "tcplife.expert.zero_window",
 ];
 
-/// Seconds one tshark run may take before it counts as a hang.
-const TIMEOUT_SECS: &str = "300";
+fn ok<T>(r: tshark_testkit::Result<T>) -> T {
+    r.unwrap_or_else(|e| panic!("{e}"))
+}
 
 fn is_root() -> bool {
-    let out = Command::new("id").arg("-u").output().expect("id runs");
-    String::from_utf8_lossy(&out.stdout).trim() == "0"
+    tshark_testkit::is_root()
 }
 
 fn wireshark_major_minor() -> String {
-    let (major, minor) = tcplife_tests::wireshark_version();
-    format!("{major}.{minor}")
+    ok(tshark_testkit::wireshark_version()).major_minor()
 }
 
-/// A world-readable folder with the plugins (`<dir>/<major.minor>/epan/tcplife.so`,
-/// `hellodemo.so`...), a writable
-/// HOME, and copies of the captures tshark reads (so `nobody` can read them).
+/// The shared tshark sandbox (crates/tshark-testkit) with every workspace plugin: a
+/// world-readable folder with the plugins (`<dir>/<major.minor>/epan/tcplife.so`,
+/// `hellodemo.so`...), a writable HOME, and copies of the captures tshark reads (so `nobody` can
+/// read them). Failures fail the test.
 struct Sandbox {
+    kit: tshark_testkit::Sandbox,
+    names: Vec<String>,
     dir: PathBuf,
     plugins: PathBuf,
     home: PathBuf,
@@ -62,51 +63,30 @@ struct Sandbox {
 
 impl Sandbox {
     fn new() -> Sandbox {
-        static N: AtomicUsize = AtomicUsize::new(0);
-        let dir = std::env::temp_dir().join(format!(
-            "tcplife-plugin-test-{}-{}",
-            std::process::id(),
-            N.fetch_add(1, Ordering::SeqCst)
-        ));
-        let _ = fs::remove_dir_all(&dir);
-        let plugins = dir.join("plugins");
-        let epan = plugins.join(wireshark_major_minor()).join("epan");
-        fs::create_dir_all(&epan).unwrap();
+        let kit = ok(tshark_testkit::Sandbox::new("tcplife-plugin-test"));
         // Every plugin of the workspace, as a user who installed them all has it.
+        let mut names = Vec::new();
         for plugin in tcplife_tests::workspace_plugins() {
-            fs::copy(&plugin.lib, epan.join(format!("{}.so", plugin.name))).unwrap();
+            ok(kit.install(&plugin.name, &plugin.lib));
+            names.push(plugin.name);
         }
-        let home = dir.join("home");
-        fs::create_dir_all(home.join("caps")).unwrap();
-        let sb = Sandbox { dir, plugins, home };
-        sb.open_up(&sb.dir);
-        sb
+        Sandbox {
+            dir: kit.dir().to_path_buf(),
+            plugins: kit.plugin_dir().to_path_buf(),
+            home: kit.home().to_path_buf(),
+            kit,
+            names,
+        }
     }
 
     /// Lets `nobody` read everything and write under HOME.
     fn open_up(&self, path: &Path) {
-        let meta = fs::metadata(path).unwrap();
-        let under_home = path.starts_with(&self.home);
-        let mode = match (meta.is_dir(), under_home) {
-            (true, true) => 0o777,
-            (true, false) => 0o755,
-            (false, true) => 0o666,
-            (false, false) => 0o644,
-        };
-        fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
-        if meta.is_dir() {
-            for e in fs::read_dir(path).unwrap() {
-                self.open_up(&e.unwrap().path());
-            }
-        }
+        ok(self.kit.open_up(path));
     }
 
     /// A copy of `capture` that tshark's user can read.
     fn capture(&self, capture: &Path) -> PathBuf {
-        let to = self.home.join("caps").join(capture.file_name().unwrap());
-        fs::copy(capture, &to).unwrap_or_else(|e| panic!("copy {}: {e}", capture.display()));
-        fs::set_permissions(&to, fs::Permissions::from_mode(0o644)).unwrap();
-        to
+        ok(self.kit.capture(capture))
     }
 
     fn tshark_with(&self, plugin_dir: &Path, args: &[&str]) -> Output {
@@ -121,49 +101,17 @@ impl Sandbox {
     /// `program` as the unprivileged user (itself when the tests do not run as root), with the
     /// sandbox's HOME, under a timeout.
     fn unprivileged(&self, program: &Path) -> Command {
-        let mut cmd = if is_root() {
-            let mut c = Command::new("setpriv");
-            c.args([
-                "--reuid=nobody",
-                "--regid=nogroup",
-                "--clear-groups",
-                "timeout",
-                TIMEOUT_SECS,
-            ]);
-            c
-        } else {
-            let mut c = Command::new("timeout");
-            c.arg(TIMEOUT_SECS);
-            c
-        };
-        cmd.arg(program)
-            .env("HOME", &self.home)
-            .env("XDG_CONFIG_HOME", self.home.join(".config"))
-            .env_remove("WIRESHARK_PLUGIN_DIR")
-            .current_dir(&self.home);
-        cmd
+        self.kit.unprivileged(program)
     }
 
     /// `fault`: the plugin's fault injection (`TCPLIFE_PLUGIN_FAULT`), e.g. `panic:2`.
     fn tshark_full(&self, plugin_dir: Option<&Path>, fault: Option<&str>, args: &[&str]) -> Output {
-        let mut cmd = self.unprivileged(Path::new("tshark"));
-        if let Some(dir) = plugin_dir {
-            cmd.env("WIRESHARK_PLUGIN_DIR", dir);
-        }
+        let mut cmd = self.kit.command_with(plugin_dir, args);
         match fault {
             Some(f) => cmd.env("TCPLIFE_PLUGIN_FAULT", f),
             None => cmd.env_remove("TCPLIFE_PLUGIN_FAULT"),
         };
-        let out = cmd
-            .args(args)
-            .output()
-            .expect("tshark runs (scripts/setup-debian.sh installs it)");
-        assert_ne!(
-            out.status.code(),
-            Some(124),
-            "tshark {args:?} hung (> {TIMEOUT_SECS} s)"
-        );
-        out
+        ok(self.kit.output(&mut cmd))
     }
 
     fn tshark(&self, args: &[&str]) -> Output {
@@ -172,46 +120,17 @@ impl Sandbox {
 
     /// tshark's output, failing on a non-zero exit.
     fn tshark_ok(&self, args: &[&str]) -> String {
-        let out = self.tshark(args);
-        assert!(
-            out.status.success(),
-            "tshark {args:?} failed: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8(out.stdout).expect("UTF-8 output")
+        ok(tshark_testkit::ok_text(&self.tshark(args), args))
     }
 
     /// `tshark OPTIONS -T fields -e FIELD...`, failing on a non-zero exit.
     fn fields(&self, options: &[&str], fields: &[&str]) -> String {
-        let mut args = options.to_vec();
-        args.extend(["-T", "fields"]);
-        for f in fields {
-            args.extend(["-e", f]);
-        }
-        self.tshark_ok(&args)
+        self.tshark_ok(&tshark_testkit::fields_args(options, fields))
     }
 
-    /// Fails loudly unless tshark really loads our plugin.
+    /// Fails loudly unless tshark really loads the workspace's plugins from the sandbox.
     fn assert_plugin_loaded(&self) {
-        let listing = self.tshark_ok(&["-G", "plugins"]);
-        let ours = self
-            .plugins
-            .join(wireshark_major_minor())
-            .join("epan/tcplife.so");
-        assert!(
-            listing
-                .lines()
-                .any(|l| l.starts_with("tcplife.so") && l.contains(&*ours.to_string_lossy())),
-            "tshark did not load {} (as root, Wireshark ignores plugin folders: is setpriv \
-             available?). tshark -G plugins said:\n{listing}",
-            ours.display()
-        );
-    }
-}
-
-impl Drop for Sandbox {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.dir);
+        ok(self.kit.check_loaded(self.names.iter().map(String::as_str)));
     }
 }
 
@@ -1008,12 +927,7 @@ fn install_script_profile_columns_and_uninstall() {
     );
     assert_eq!(code, Some(0), "{out}{err}");
     assert_eq!(err, "");
-    let version = String::from_utf8(Command::new("tshark").arg("-v").output().unwrap().stdout)
-        .unwrap()
-        .split_whitespace()
-        .nth(2)
-        .unwrap()
-        .to_string();
+    let version = ok(tshark_testkit::wireshark_version()).to_string();
     assert_eq!(
         out,
         format!(

@@ -54,19 +54,3 @@ pub fn analyse(
     let out = Collect::run(Config::default(), segs);
     (out.annotations, out.summaries)
 }
-
-/// The installed Wireshark's (major, minor), from its development files: what the plugin is
-/// built for and where Wireshark looks for it (`<plugin dir>/<major.minor>/epan/`).
-pub fn wireshark_version() -> (i32, i32) {
-    let out = std::process::Command::new("pkg-config")
-        .args(["--modversion", "wireshark"])
-        .output()
-        .expect("pkg-config runs (scripts/setup-debian.sh installs it)");
-    assert!(
-        out.status.success(),
-        "pkg-config knows no wireshark: install libwireshark-dev"
-    );
-    let v = String::from_utf8(out.stdout).unwrap();
-    let mut parts = v.trim().split('.').map(|p| p.parse::<i32>().unwrap());
-    (parts.next().unwrap(), parts.next().unwrap())
-}

@@ -1,55 +1,23 @@
 //! The Wireshark side: tshark with the tcplife plugin on each capture, compared field by field
 //! with the engine.
 //!
-//! tshark run as root ignores personal and environment plugin folders, so it runs as an
-//! unprivileged user (`nobody` when the harness is root). It reads the capture from its standard
-//! input, opened by the harness, so that user needs no access to the output directory; only the
-//! plugin folder (a private copy under the system temporary directory) must be readable by it.
+//! tshark run as root ignores personal and environment plugin folders, so it runs in the shared
+//! tshark sandbox (crates/tshark-testkit): as `nobody` when the harness is root, with private
+//! copies of the plugins. It reads the capture from its standard input, opened by the harness.
 
-use std::fs::{self, File};
-use std::os::unix::fs::PermissionsExt;
-use std::os::unix::process::CommandExt;
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::fs::File;
+use std::path::Path;
+use std::process::Output;
+
+use tshark_testkit::Sandbox;
 
 use crate::analysis::Analysis;
 use crate::checks::Check;
 use crate::render::{self, TSV_COLUMNS};
 
-/// The unprivileged user tshark runs as when the harness is root.
-const NOBODY: u32 = 65534;
-
+/// tshark in the shared sandbox (crates/tshark-testkit) with the tcplife and Hello Demo plugins.
 pub struct Tshark {
-    /// WIRESHARK_PLUGIN_DIR: holds `<major.minor>/epan/tcplife.so`.
-    plugin_dir: PathBuf,
-    /// Private folder (plugin copy, HOME for tshark); removed on drop.
-    root: PathBuf,
-    as_user: Option<u32>,
-}
-
-impl Drop for Tshark {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.root);
-    }
-}
-
-fn wireshark_version() -> Result<String, String> {
-    let out = Command::new("tshark")
-        .arg("--version")
-        .output()
-        .map_err(|e| format!("cannot run tshark ({e}): install it with scripts/setup-debian.sh"))?;
-    let text = String::from_utf8_lossy(&out.stdout);
-    // "TShark (Wireshark) 4.0.17 (Git v4.0.17 packaged as 4.0.17-0+deb12u1)."
-    let first = text.lines().next().unwrap_or("");
-    let ver = first
-        .split_whitespace()
-        .find(|w| w.chars().next().is_some_and(|c| c.is_ascii_digit()))
-        .ok_or_else(|| format!("cannot read tshark's version from {first:?}"))?;
-    let mut parts = ver.split('.');
-    match (parts.next(), parts.next()) {
-        (Some(a), Some(b)) => Ok(format!("{a}.{b}")),
-        _ => Err(format!("cannot read tshark's version from {first:?}")),
-    }
+    sandbox: Sandbox,
 }
 
 /// The Hello Demo plugin's library, as cargo names it.
@@ -64,82 +32,35 @@ impl Tshark {
                 plugin.display()
             ));
         }
-        let version = wireshark_version()?;
-        let root = std::env::temp_dir().join(format!("tcplife-harness-{}", std::process::id()));
-        let epan = root.join("plugins").join(&version).join("epan");
-        fs::create_dir_all(&epan).map_err(|e| format!("{}: {e}", epan.display()))?;
-        fs::create_dir_all(root.join("home")).map_err(|e| e.to_string())?;
-        fs::copy(plugin, epan.join("tcplife.so"))
-            .map_err(|e| format!("cannot copy {}: {e}", plugin.display()))?;
         // The demo's protocol is a plugin of its own (plugins/hellodemo), built beside tcplife's:
         // the view decodes the greeting with it.
         let hello = plugin.with_file_name(HELLODEMO_LIB);
-        fs::copy(&hello, epan.join("hellodemo.so")).map_err(|e| {
-            format!(
-                "cannot copy {} (the Hello Demo plugin, expected beside {}; build it with \
-                 `cargo build --release -p hellodemo`): {e}",
+        if !hello.is_file() {
+            return Err(format!(
+                "no {} (the Hello Demo plugin, expected beside {}; build it with \
+                 `cargo build --release -p hellodemo`)",
                 hello.display(),
                 plugin.display()
-            )
-        })?;
-        let is_root = nix::unistd::geteuid().is_root();
-        let as_user = is_root.then_some(NOBODY);
-        for dir in [
-            root.clone(),
-            root.join("plugins"),
-            root.join("plugins").join(&version),
-            epan.clone(),
-        ] {
-            let _ = fs::set_permissions(&dir, fs::Permissions::from_mode(0o755));
-        }
-        for so in ["tcplife.so", "hellodemo.so"] {
-            let _ = fs::set_permissions(epan.join(so), fs::Permissions::from_mode(0o644));
-        }
-        if let Some(uid) = as_user {
-            let _ = std::os::unix::fs::chown(root.join("home"), Some(uid), Some(uid));
-        }
-        let ts = Tshark {
-            plugin_dir: root.join("plugins"),
-            root,
-            as_user,
-        };
-        // The plugin must really be loaded, or every comparison below would be vacuous.
-        let out = ts.run(&["-G", "plugins"], None)?;
-        let listing = String::from_utf8_lossy(&out.stdout);
-        if !listing.lines().any(|l| l.contains("tcplife.so")) {
-            return Err(format!(
-                "tshark did not load the plugin {} (WIRESHARK_PLUGIN_DIR={}, running as uid \
-                 {}); tshark said: {}",
-                plugin.display(),
-                ts.plugin_dir.display(),
-                ts.as_user.map_or("self".into(), |u| u.to_string()),
-                String::from_utf8_lossy(&out.stderr).trim()
             ));
         }
-        Ok(ts)
+        // The plugins must really be loaded, or every comparison below would be vacuous.
+        let sandbox = Sandbox::with_plugins(
+            "tcplife-harness",
+            &[("tcplife", plugin), ("hellodemo", &hello)],
+        )
+        .map_err(|e| e.to_string())?;
+        Ok(Tshark { sandbox })
     }
 
+    /// tshark with the capture on its standard input, opened here, so that tshark's user needs
+    /// no access to the output directory.
     fn run(&self, args: &[&str], stdin: Option<&Path>) -> Result<Output, String> {
-        let mut cmd = Command::new("tshark");
-        cmd.args(args)
-            .env("WIRESHARK_PLUGIN_DIR", &self.plugin_dir)
-            .env("HOME", self.root.join("home"))
-            .env("XDG_CONFIG_HOME", self.root.join("home"))
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
-        match stdin {
-            Some(p) => {
-                let f = File::open(p).map_err(|e| format!("{}: {e}", p.display()))?;
-                cmd.stdin(f);
-            }
-            None => {
-                cmd.stdin(Stdio::null());
-            }
+        let mut cmd = self.sandbox.command(args);
+        if let Some(p) = stdin {
+            let f = File::open(p).map_err(|e| format!("{}: {e}", p.display()))?;
+            cmd.stdin(f);
         }
-        if let Some(uid) = self.as_user {
-            cmd.uid(uid).gid(uid);
-        }
-        cmd.output().map_err(|e| format!("cannot run tshark: {e}"))
+        self.sandbox.output(&mut cmd).map_err(|e| e.to_string())
     }
 
     /// Compares tshark's tcplife.* fields with the engine's annotations, frame by frame, and
