@@ -87,9 +87,10 @@ fn main() {
         build.include(inc);
     }
     build.compile("epan_shim");
-    // Only the shim calls into libwireshark, so it must come before the libraries on the link
-    // line: a linker that drops libraries no earlier object needs (`--as-needed`, Debian 13's
-    // rustc and toolchain) otherwise leaves libwireshark out of the plugin's NEEDED entries.
+    // Only the shim calls into libwireshark, so the libraries come after it on the link line:
+    // named before it (as the probe would print them), Debian 13's rustc 1.85 built a plugin
+    // without libwireshark among its NEEDED libraries (the linker drops a library no earlier
+    // object uses).
     for dir in &wireshark.link_paths {
         println!("cargo:rustc-link-search=native={}", dir.display());
     }
