@@ -10,8 +10,7 @@ use std::io::{BufReader, Read};
 use std::net::UdpSocket;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::atomic::{AtomicI32, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -64,15 +63,41 @@ impl std::fmt::Display for CaptureFailure {
 }
 
 /// The running dumpcap's pid (0: none), for the signal handler and the watchdog, which end the
-/// process without unwinding and so without `Drop`.
-static RUNNING: AtomicI32 = AtomicI32::new(0);
+/// process without unwinding and so without `Drop`. The lock is held from spawning dumpcap until
+/// its pid is written, and from reaping it until the pid is cleared: a signal that lands in
+/// between (the test interrupts the harness the moment dumpcap appears) waits for the pid
+/// instead of finding none and leaving dumpcap running, and a reaped pid is never killed.
+static RUNNING: Mutex<i32> = Mutex::new(0);
+
+fn running() -> MutexGuard<'static, i32> {
+    RUNNING.lock().unwrap_or_else(|p| p.into_inner())
+}
 
 /// Kills the running dumpcap, if any, from any thread.
 pub fn kill_running() {
-    let pid = RUNNING.swap(0, Ordering::SeqCst);
-    if pid > 0 {
-        let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+    let mut pid = running();
+    if *pid > 0 {
+        let _ = kill(Pid::from_raw(*pid), Signal::SIGKILL);
+        *pid = 0;
     }
+}
+
+/// `child.try_wait()`, forgetting the pid as the child is reaped.
+fn reap(child: &mut Child) -> std::io::Result<Option<ExitStatus>> {
+    let mut pid = running();
+    let status = child.try_wait();
+    if !matches!(status, Ok(None)) {
+        *pid = 0;
+    }
+    status
+}
+
+/// Kills and reaps `child`, forgetting its pid.
+fn kill_and_reap(child: &mut Child) {
+    let mut pid = running();
+    let _ = child.kill();
+    let _ = child.wait();
+    *pid = 0;
 }
 
 /// Whether dumpcap exists on PATH (without running anything).
@@ -97,6 +122,7 @@ impl Dumpcap {
         // dumpcap refuses to overwrite some files and appends to none; start clean.
         let _ = std::fs::remove_file(file);
         let filter = format!("tcp port {port} or (udp dst port {port} and dst host 127.0.0.1)");
+        let mut slot = running();
         let mut child = Command::new(exe)
             .args(["-i", "lo", "-f", &filter, "-w"])
             .arg(file)
@@ -106,7 +132,8 @@ impl Dumpcap {
             .stderr(Stdio::piped())
             .spawn()
             .map_err(|e| CaptureFailure::Failed(format!("cannot start dumpcap: {e}")))?;
-        RUNNING.store(child.id() as i32, Ordering::SeqCst);
+        *slot = child.id() as i32;
+        drop(slot);
         let progress = Arc::new(Mutex::new(Progress::default()));
         let stderr = child.stderr.take().expect("stderr is piped");
         let shared = Arc::clone(&progress);
@@ -133,9 +160,7 @@ impl Dumpcap {
     }
 
     fn exited(&mut self) -> Option<ExitStatus> {
-        self.child
-            .as_mut()
-            .and_then(|c| c.try_wait().ok().flatten())
+        self.child.as_mut().and_then(|c| reap(c).ok().flatten())
     }
 
     fn send_probe(&mut self) {
@@ -199,18 +224,16 @@ impl Dumpcap {
             thread::sleep(Duration::from_millis(20));
         }
         let mut child = self.child.take().expect("dumpcap not yet stopped");
-        RUNNING.store(0, Ordering::SeqCst);
-        if child.try_wait().ok().flatten().is_none() {
+        if reap(&mut child).ok().flatten().is_none() {
             let _ = kill(Pid::from_raw(child.id() as i32), Signal::SIGINT);
         }
         let deadline = Instant::now() + STOP_TIMEOUT;
         let status = loop {
-            match child.try_wait() {
+            match reap(&mut child) {
                 Ok(Some(status)) => break Some(status),
                 Ok(None) if Instant::now() < deadline => thread::sleep(Duration::from_millis(20)),
                 _ => {
-                    let _ = child.kill();
-                    let _ = child.wait();
+                    kill_and_reap(&mut child);
                     break None;
                 }
             }
@@ -242,9 +265,7 @@ impl Dumpcap {
 
     fn kill_now(&mut self) {
         if let Some(mut child) = self.child.take() {
-            RUNNING.store(0, Ordering::SeqCst);
-            let _ = child.kill();
-            let _ = child.wait();
+            kill_and_reap(&mut child);
         }
     }
 }

@@ -576,15 +576,18 @@ fn an_interrupted_run_stops_its_capture() {
         .spawn()
         .unwrap();
     // Wait until the first capture runs, then interrupt the harness the way `timeout` or a
-    // service manager would.
+    // service manager would. The harness's own command line names the folder too: wait for
+    // dumpcap's, or the signal could come before the harness has set up its handler.
+    let dumpcap_runs = || {
+        processes_mentioning(&dir)
+            .iter()
+            .any(|p| p.contains("dumpcap"))
+    };
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
-    while processes_mentioning(&dir).is_empty() && std::time::Instant::now() < deadline {
+    while !dumpcap_runs() && std::time::Instant::now() < deadline {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
-    assert!(
-        !processes_mentioning(&dir).is_empty(),
-        "dumpcap never started"
-    );
+    assert!(dumpcap_runs(), "dumpcap never started");
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
