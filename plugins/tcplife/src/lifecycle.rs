@@ -211,7 +211,7 @@ pub fn register() {
     if IDS.set(ids).is_ok() {
         proto.register_postdissector(c"tcplife", &Lifecycle);
         on_new_file(reset);
-        on_file_closed(reset);
+        on_file_closed(file_closed);
     }
 }
 
@@ -312,6 +312,46 @@ fn with_state<R>(f: impl FnOnce(&mut State) -> R) -> R {
 fn reset() {
     let mut guard = STATE.lock().unwrap_or_else(|p| p.into_inner());
     *guard = None;
+}
+
+/// The capture file is closed. When no frame was dissected again, the notes that only the end
+/// of the capture decides were never shown (one-pass tshark, `-z expert` without `-2`, a `-2 -R`
+/// filter that kept no frame): say so once, rather than let their absence read as "all closed".
+fn file_closed() {
+    let state = STATE.lock().unwrap_or_else(|p| p.into_inner()).take();
+    let Some(mut st) = state else { return };
+    if st.revisited {
+        return;
+    }
+    if let Some(line) = unshown_notes_line(&mut st) {
+        use std::io::Write as _;
+        // Wireshark owns stderr; a failed write is not worth a panic inside it.
+        let _ = writeln!(std::io::stderr(), "{line}");
+    }
+}
+
+/// The line for [`file_closed`], or None when no connection earned an end-of-capture note.
+fn unshown_notes_line(st: &mut State) -> Option<String> {
+    let conns = st.run.sink().last_row_of_conn.len();
+    let (mut not_closed, mut incomplete) = (0usize, 0usize);
+    for conn in 0..conns {
+        let notes = match st.run.sink().retired_notes.get(conn).copied().flatten() {
+            Some(notes) => notes,
+            None => st.open_notes(conn),
+        };
+        not_closed += usize::from(notes.contains(Notes::NOT_CLOSED));
+        incomplete += usize::from(notes.contains(Notes::HANDSHAKE_INCOMPLETE));
+    }
+    let total = not_closed + incomplete;
+    (total > 0).then(|| {
+        format!(
+            "tcplife: end-of-capture notes not shown for {total} connection{s} ({not_closed} not \
+             closed, {incomplete} handshake never completed): they are known only after the \
+             first pass, and no frame was dissected again; run tshark with -2 (the Wireshark \
+             GUI shows them)",
+            s = if total == 1 { "" } else { "s" },
+        )
+    })
 }
 
 /// Every connection's summary, in `tcplife conns` order, and each annotated frame's connection
