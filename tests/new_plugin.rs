@@ -83,9 +83,15 @@ fn readme_adds_a_plugin_that_loads_in_tshark() {
         stderr.contains("ok: greeter.so loaded; protocols: greeter"),
         "{stderr}"
     );
-    // ...and the new plugin's own tshark test ran and passed.
+    // ...and the new plugin's own tshark tests (those it copied) ran and passed.
+    let tshark_tests = fs::read_to_string(root.join("plugins/hellodemo/tests/tshark.rs"))
+        .unwrap()
+        .matches("#[test]")
+        .count();
+    assert!(tshark_tests >= 2);
     assert!(
-        stdout.contains("test result: ok. 1 passed") && !stdout.contains("FAILED"),
+        stdout.contains(&format!("test result: ok. {tshark_tests} passed"))
+            && !stdout.contains("FAILED"),
         "{stdout}"
     );
     let lib = fs::read_to_string(ws.join("plugins/greeter/src/lib.rs")).unwrap();

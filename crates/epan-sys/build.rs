@@ -104,6 +104,7 @@ fn main() {
         .allowlist_function("shim_.*")
         .allowlist_type("shim_.*")
         .allowlist_var("WTAP_ENCAP_.*")
+        .allowlist_var("SHIM_HEUR_SLOTS")
         .allowlist_var("FT_.*")
         .allowlist_var("BASE_.*")
         .allowlist_var("PI_.*")

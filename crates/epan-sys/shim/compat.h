@@ -24,6 +24,12 @@ typedef gboolean shim_pref_bool_storage;
 #include <wsutil/plugins.h>
 #endif
 
+/* Newer releases declare heur_dissector_t as returning C99 bool instead of gboolean; a
+ * trampoline of the other type is an incompatible pointer (an error for GCC 14). Take the
+ * return type from the header's own typedef rather than from a version number. */
+#include <epan/packet.h>
+typedef __typeof__(((heur_dissector_t)0)(0, 0, 0, 0)) shim_heur_result;
+
 /* 4.4 renamed the g-typed tvb getters (tvb_get_guint8 -> tvb_get_uint8...). The shim only uses
  * tvb_captured_length/tvb_get_ptr, which kept their names, so nothing to map yet. */
 

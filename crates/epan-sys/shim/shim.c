@@ -178,6 +178,54 @@ int shim_dissector_add_uint(const char *table, uint32_t value, dissector_handle_
     return 0;
 }
 
+/* heur_dissector_t carries no user data, so each registered heuristic gets its own C entry
+ * point: slot n's function calls the Rust dissector with heur_ctx[n]. */
+static void *heur_ctx[SHIM_HEUR_SLOTS];
+static int n_heur;
+
+static shim_heur_result heur_call(int slot, tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree,
+                                  void *data)
+{
+    return trampoline(tvb, pinfo, tree, data, heur_ctx[slot]) > 0;
+}
+
+#define SHIM_HEUR_SLOT(n)                                                                   \
+    static shim_heur_result heur_slot_##n(tvbuff_t *tvb, packet_info *pinfo,                \
+                                          proto_tree *tree, void *data)                     \
+    {                                                                                       \
+        return heur_call(n, tvb, pinfo, tree, data);                                        \
+    }
+#define SHIM_HEUR_SLOTS8(a, b, c, d, e, f, g, h)                                            \
+    SHIM_HEUR_SLOT(a) SHIM_HEUR_SLOT(b) SHIM_HEUR_SLOT(c) SHIM_HEUR_SLOT(d)                 \
+    SHIM_HEUR_SLOT(e) SHIM_HEUR_SLOT(f) SHIM_HEUR_SLOT(g) SHIM_HEUR_SLOT(h)
+SHIM_HEUR_SLOTS8(0, 1, 2, 3, 4, 5, 6, 7)
+SHIM_HEUR_SLOTS8(8, 9, 10, 11, 12, 13, 14, 15)
+SHIM_HEUR_SLOTS8(16, 17, 18, 19, 20, 21, 22, 23)
+SHIM_HEUR_SLOTS8(24, 25, 26, 27, 28, 29, 30, 31)
+
+static const heur_dissector_t heur_slots[SHIM_HEUR_SLOTS] = {
+    heur_slot_0,  heur_slot_1,  heur_slot_2,  heur_slot_3,  heur_slot_4,  heur_slot_5,
+    heur_slot_6,  heur_slot_7,  heur_slot_8,  heur_slot_9,  heur_slot_10, heur_slot_11,
+    heur_slot_12, heur_slot_13, heur_slot_14, heur_slot_15, heur_slot_16, heur_slot_17,
+    heur_slot_18, heur_slot_19, heur_slot_20, heur_slot_21, heur_slot_22, heur_slot_23,
+    heur_slot_24, heur_slot_25, heur_slot_26, heur_slot_27, heur_slot_28, heur_slot_29,
+    heur_slot_30, heur_slot_31,
+};
+
+int shim_register_heuristic(const char *list, const char *display_name, const char *internal_name,
+                            int proto, int enabled, void *ctx)
+{
+    if (!has_heur_dissector_list(list))
+        return -1;
+    if (n_heur >= SHIM_HEUR_SLOTS)
+        return -2;
+    heur_ctx[n_heur] = ctx;
+    heur_dissector_add(list, heur_slots[n_heur], display_name, internal_name, proto,
+                       enabled ? HEURISTIC_ENABLE : HEURISTIC_DISABLE);
+    n_heur++;
+    return 0;
+}
+
 int shim_dissector_add_string(const char *table, const char *value, dissector_handle_t handle)
 {
     if (!find_dissector_table(table))

@@ -58,6 +58,12 @@ void shim_register_postdissector(dissector_handle_t handle);
 int shim_dissector_add_uint(const char *table, uint32_t value, dissector_handle_t handle,
                             int with_preference);
 int shim_dissector_add_string(const char *table, const char *value, dissector_handle_t handle);
+/* Adds the dissector behind `ctx` to the heuristic list `list` ("tcp", "udp", ...): it is offered
+ * payloads there and claims one by consuming bytes. Returns 0, -1 when the list does not exist,
+ * -2 when every heuristic slot (SHIM_HEUR_SLOTS) is taken. */
+#define SHIM_HEUR_SLOTS 32
+int shim_register_heuristic(const char *list, const char *display_name, const char *internal_name,
+                            int proto, int enabled, void *ctx);
 void shim_register_init_routine(void (*fn)(void));
 void shim_register_cleanup_routine(void (*fn)(void));
 

@@ -221,6 +221,26 @@ impl std::fmt::Display for NoSuchTable {
 
 impl std::error::Error for NoSuchTable {}
 
+/// Why [`Protocol::register_heuristic`] could not add a heuristic dissector.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HeuristicError {
+    /// No heuristic list of that name exists in this Wireshark.
+    NoSuchList,
+    /// Every heuristic slot of the shim is taken (`epan_sys::SHIM_HEUR_SLOTS` per process).
+    NoFreeSlot,
+}
+
+impl std::fmt::Display for HeuristicError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            HeuristicError::NoSuchList => "no such heuristic dissector list",
+            HeuristicError::NoFreeSlot => "every heuristic dissector slot is taken",
+        })
+    }
+}
+
+impl std::error::Error for HeuristicError {}
+
 /// What a dissector implements. Returning `Err(Thrown)` is how a shim-caught exception is
 /// passed back up; `Ok(n)` is the number of bytes consumed (0: not mine).
 pub trait Dissector: Sync {
@@ -339,6 +359,48 @@ impl Protocol {
                 default,
             )
         })
+    }
+
+    /// Offers `dissector` the payloads of the heuristic list `list` (`c"tcp"`, `c"udp"`, ...)
+    /// that no port or table claimed: it looks at the bytes and returns `Ok(0)` for "not mine"
+    /// (Wireshark then asks the next heuristic) or the bytes it consumed. A heuristic must be
+    /// strict: it sees traffic of every other protocol. `display_name` is what Analyze >
+    /// Enabled Protocols shows, `internal_name` the name for tshark's `--enable-heuristic` /
+    /// `--disable-heuristic`; `enabled` is the default. Call it in the handoff phase
+    /// ([`on_handoff`](crate::on_handoff)), when the lists of every protocol exist.
+    pub fn register_heuristic(
+        self,
+        list: &CStr,
+        display_name: &'static CStr,
+        internal_name: &'static CStr,
+        dissector: &'static dyn Dissector,
+        enabled: bool,
+    ) -> Result<(), HeuristicError> {
+        // Leaked only once the shim has taken it: a refused registration frees nothing it keeps.
+        let ctx = Box::into_raw(Box::new(dissector)) as *mut c_void;
+        // SAFETY: 'static names; ctx stays valid for the process once registered.
+        let rc = unsafe {
+            sys::shim_register_heuristic(
+                list.as_ptr(),
+                display_name.as_ptr(),
+                internal_name.as_ptr(),
+                self.0,
+                c_int::from(enabled),
+                ctx,
+            )
+        };
+        match rc {
+            0 => Ok(()),
+            _ => {
+                // SAFETY: the shim did not keep ctx; it is the box made above.
+                drop(unsafe { Box::from_raw(ctx as *mut &'static dyn Dissector) });
+                Err(if rc == -1 {
+                    HeuristicError::NoSuchList
+                } else {
+                    HeuristicError::NoFreeSlot
+                })
+            }
+        }
     }
 
     fn dissector_handle(

@@ -49,17 +49,20 @@ fn capture(sport: u16, dport: u16, payload: &[u8]) -> Vec<u8> {
     file
 }
 
-#[test]
-fn tshark_shows_the_greeting() {
+/// `tshark -r CAPTURE -T fields -e hellodemo.greeting -e hellodemo.message -e
+/// _ws.col.Protocol` with only this plugin loaded, on a one-packet capture; `extra` goes before
+/// the fields.
+fn tshark_fields(sport: u16, dport: u16, payload: &[u8], extra: &[&str]) -> String {
     let dir = std::env::temp_dir().join(format!(
-        "{}-test-{}",
+        "{}-test-{}-{sport}-{dport}-{}",
         env!("CARGO_PKG_NAME"),
-        std::process::id()
+        std::process::id(),
+        payload.len()
     ));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
-    let pcap = dir.join("greeting.pcap");
-    std::fs::write(&pcap, capture(42181, 50000, b"Hello Client\r\n")).unwrap();
+    let pcap = dir.join("one.pcap");
+    std::fs::write(&pcap, capture(sport, dport, payload)).unwrap();
     std::fs::set_permissions(&pcap, std::fs::Permissions::from_mode(0o644)).unwrap();
 
     let crate_dir = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -70,14 +73,16 @@ fn tshark_shows_the_greeting() {
         .arg(built_plugin())
         .args(["--tshark", "-r"])
         .arg(&pcap)
+        .args(extra)
         .args([
             "-T",
             "fields",
             "-e",
             "hellodemo.greeting",
             "-e",
-            "_ws.col.Protocol",
+            "hellodemo.message",
         ])
+        .args(["-e", "_ws.col.Protocol"])
         .output()
         .unwrap_or_else(|e| panic!("{}: {e}", script.display()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -86,8 +91,54 @@ fn tshark_shows_the_greeting() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+#[test]
+fn tshark_shows_the_greeting() {
     assert_eq!(
-        String::from_utf8(out.stdout).unwrap(),
-        "Hello Client\tHelloDemo\n"
+        tshark_fields(42181, 50000, b"Hello Client\r\n", &[]),
+        "Hello Client\t\tHelloDemo\n"
+    );
+    // On the port, any line is a message of the protocol.
+    assert_eq!(
+        tshark_fields(50000, 42181, b"anything\n", &[]),
+        "\tanything\tHelloDemo\n"
+    );
+}
+
+/// Off the port, the heuristic takes exactly the protocol's two lines and nothing else, and
+/// tshark's `--disable-heuristic` turns it off.
+#[test]
+fn the_heuristic_finds_the_protocol_on_any_port() {
+    assert_eq!(
+        tshark_fields(5555, 50000, b"Hello Client\r\n", &[]),
+        "Hello Client\t\tHelloDemo\n"
+    );
+    assert_eq!(
+        tshark_fields(50000, 5555, b"Hello Server", &[]),
+        "\tHello Server\tHelloDemo\n"
+    );
+    for not_it in [
+        &b"Hello Client, again"[..],
+        b"Hello",
+        b"hello client",
+        b"Hello Client\r\n\r\n",
+    ] {
+        assert_eq!(
+            tshark_fields(5555, 50000, not_it, &[]),
+            "\t\tTCP\n",
+            "{:?}",
+            String::from_utf8_lossy(not_it)
+        );
+    }
+    assert_eq!(
+        tshark_fields(
+            5555,
+            50000,
+            b"Hello Client\r\n",
+            &["--disable-heuristic", "hellodemo_tcp"]
+        ),
+        "\t\tTCP\n"
     );
 }
