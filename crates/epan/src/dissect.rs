@@ -607,6 +607,20 @@ impl<'a> Packet<'a> {
         })
     }
 
+    /// The tree for a dissector's own protocol item, whenever Wireshark builds a tree at all,
+    /// even one nobody will look at: unlike [`Packet::tree`], this is `Some` for Protocol
+    /// Hierarchy statistics, which count the protocol items at the top of the tree, as
+    /// Wireshark's own dissectors add them on every packet with a tree. Items added under that
+    /// item are dropped cheaply by Wireshark when nothing refers to them.
+    pub fn protocol_tree(&self) -> Option<Tree<'a>> {
+        (!self.tree.is_null()).then_some(Tree {
+            tree: self.tree,
+            tvb: self.tvb,
+            pinfo: self.pinfo,
+            _life: PhantomData,
+        })
+    }
+
     /// Adds an expert info, attached to `item` when there is one.
     pub fn expert(&mut self, item: Option<Item<'a>>, expert: Expert) -> Result<(), Thrown> {
         let item = item.map_or(std::ptr::null_mut(), |i| i.0);

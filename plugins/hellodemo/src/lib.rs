@@ -128,7 +128,8 @@ fn show(pkt: &mut Packet<'_>, ids: &Ids, bytes: &[u8], from_server: bool) -> Res
     let label = label_text(from_server);
     pkt.set_protocol_column(c"HelloDemo")?;
     pkt.set_info(&format!("{label}: \"{text}\""))?;
-    if let Some(tree) = pkt.tree(ids.proto) {
+    // Its own protocol item on every packet with a tree, so Protocol Hierarchy counts it.
+    if let Some(tree) = pkt.protocol_tree() {
         let mut label = CText::<160>::default();
         label
             .push("Hello Demo, ")

@@ -49,15 +49,14 @@ fn capture(sport: u16, dport: u16, payload: &[u8]) -> Vec<u8> {
     file
 }
 
-/// `tshark -r CAPTURE -T fields -e hellodemo.greeting -e hellodemo.message -e
-/// _ws.col.Protocol` with only this plugin loaded, on a one-packet capture; `extra` goes before
-/// the fields.
-fn tshark_fields(sport: u16, dport: u16, payload: &[u8], extra: &[&str]) -> String {
+/// tshark's standard output with only this plugin loaded, on a one-packet capture.
+fn tshark(sport: u16, dport: u16, payload: &[u8], args: &[&str]) -> String {
     let dir = std::env::temp_dir().join(format!(
-        "{}-test-{}-{sport}-{dport}-{}",
+        "{}-test-{}-{sport}-{dport}-{}-{}",
         env!("CARGO_PKG_NAME"),
         std::process::id(),
-        payload.len()
+        payload.len(),
+        args.len()
     ));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
@@ -73,16 +72,7 @@ fn tshark_fields(sport: u16, dport: u16, payload: &[u8], extra: &[&str]) -> Stri
         .arg(built_plugin())
         .args(["--tshark", "-r"])
         .arg(&pcap)
-        .args(extra)
-        .args([
-            "-T",
-            "fields",
-            "-e",
-            "hellodemo.greeting",
-            "-e",
-            "hellodemo.message",
-        ])
-        .args(["-e", "_ws.col.Protocol"])
+        .args(args)
         .output()
         .unwrap_or_else(|e| panic!("{}: {e}", script.display()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -92,6 +82,22 @@ fn tshark_fields(sport: u16, dport: u16, payload: &[u8], extra: &[&str]) -> Stri
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8(out.stdout).unwrap()
+}
+
+/// `tshark -r CAPTURE EXTRA -T fields -e hellodemo.greeting -e hellodemo.message -e
+/// _ws.col.Protocol`.
+fn tshark_fields(sport: u16, dport: u16, payload: &[u8], extra: &[&str]) -> String {
+    let mut args = extra.to_vec();
+    args.extend([
+        "-T",
+        "fields",
+        "-e",
+        "hellodemo.greeting",
+        "-e",
+        "hellodemo.message",
+    ]);
+    args.extend(["-e", "_ws.col.Protocol"]);
+    tshark(sport, dport, payload, &args)
 }
 
 #[test]
@@ -141,4 +147,20 @@ fn the_heuristic_finds_the_protocol_on_any_port() {
         ),
         "\t\tTCP\n"
     );
+}
+
+/// Protocol Hierarchy (`-z io,phs`, no tree shown, no field asked for) counts the protocol
+/// under TCP, as it does Wireshark's own.
+#[test]
+fn protocol_hierarchy_counts_the_protocol() {
+    let phs = tshark(42181, 50000, b"Hello Client\r\n", &["-q", "-z", "io,phs"]);
+    let table: Vec<&str> = phs
+        .lines()
+        .skip_while(|l| !l.starts_with("Filter:"))
+        .skip(1)
+        .filter(|l| !l.is_empty() && !l.starts_with("===="))
+        .map(|l| l.split_whitespace().next().unwrap_or(""))
+        .collect();
+    assert_eq!(table, ["raw", "ip", "tcp", "hellodemo"], "{phs}");
+    assert!(phs.contains("      hellodemo"), "{phs}");
 }
