@@ -105,6 +105,8 @@ fn main() {
         .allowlist_type("shim_.*")
         .allowlist_var("WTAP_ENCAP_.*")
         .allowlist_var("SHIM_HEUR_SLOTS")
+        .allowlist_var("SHIM_CELL_.*")
+        .allowlist_var("SHIM_SRT_.*")
         .allowlist_var("FT_.*")
         .allowlist_var("BASE_.*")
         .allowlist_var("PI_.*")

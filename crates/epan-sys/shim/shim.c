@@ -604,3 +604,252 @@ int shim_stats_tree_tick(stats_tree *st, const char *name, int parent, int with_
 {
     return tick_stat_node(st, name, parent, with_children != 0);
 }
+
+/* One registered table statistic. `ui` comes first: the tap data Wireshark hands the packet
+ * callback (a stat_data_t, from the GUI's dialog and from tshark alike) points at the registered
+ * ui, and so at this. Wireshark keeps the ui for the process. */
+struct shim_table {
+    stat_tap_table_ui ui;
+    const char *table_title;
+    size_t capacity; /* rows allocated in the table's `elements` */
+    void *ctx;
+    shim_table_start_fn start;
+    shim_table_packet_fn packet;
+};
+
+static stat_tap_table *table_of(shim_table *st)
+{
+    if (!st->ui.tables || st->ui.tables->len == 0)
+        return NULL;
+    return g_array_index(st->ui.tables, stat_tap_table *, 0);
+}
+
+static void table_free_item(stat_tap_table *table _U_, guint row _U_, guint column _U_,
+                            stat_tap_table_item_type *field)
+{
+    if (field->type == TABLE_ITEM_STRING) {
+        g_free((char *)field->value.string_value);
+        field->value.string_value = NULL;
+    }
+}
+
+/* Rows are dropped, not zeroed: a connection table has no fixed rows to keep. Called by
+ * Wireshark's reset_stat_table (the GUI's retap) and by table_init. */
+static void table_reset(stat_tap_table *table)
+{
+    for (guint row = 0; row < table->num_elements; row++) {
+        for (guint col = 0; col < table->num_fields; col++)
+            table_free_item(table, row, col, &table->elements[row][col]);
+        g_free(table->elements[row]);
+    }
+    g_free(table->elements);
+    table->elements = NULL;
+    table->num_elements = 0;
+}
+
+static void table_init(stat_tap_table_ui *ui)
+{
+    shim_table *st = (shim_table *)ui;
+    stat_tap_table *table = table_of(st);
+    if (table) {
+        table_reset(table);
+    } else {
+        /* free_stat_tables (the GUI's dialog closing) freed the last one, or none existed. */
+        table = stat_tap_init_table(st->table_title, (int)ui->nfields, 0, NULL);
+        stat_tap_add_table(ui, table);
+    }
+    st->capacity = 0;
+    st->start(st->ctx);
+}
+
+static tap_packet_status table_packet(void *tapdata, packet_info *pinfo, epan_dissect_t *edt _U_,
+                                      const void *data _U_, tap_flags_t flags _U_)
+{
+    stat_data_t *sd = (stat_data_t *)tapdata;
+    shim_table *st = (shim_table *)sd->stat_tap_data;
+    guint before = table_of(st) ? table_of(st)->num_elements : 0;
+    st->packet(st->ctx, st, pinfo->num);
+    return table_of(st) && table_of(st)->num_elements != before ? TAP_PACKET_REDRAW
+                                                                 : TAP_PACKET_DONT_REDRAW;
+}
+
+static stat_tap_table_item_enum table_item_kind(int kind)
+{
+    switch (kind) {
+    case SHIM_CELL_UINT: return TABLE_ITEM_UINT;
+    case SHIM_CELL_INT: return TABLE_ITEM_INT;
+    case SHIM_CELL_STRING: return TABLE_ITEM_STRING;
+    case SHIM_CELL_FLOAT: return TABLE_ITEM_FLOAT;
+    default: return TABLE_ITEM_NONE;
+    }
+}
+
+int shim_register_table_stat(const char *cli_string, const char *title, const char *table_title,
+                             const shim_table_column *columns, size_t ncolumns, void *ctx,
+                             shim_table_start_fn start, shim_table_packet_fn packet)
+{
+    if (ncolumns == 0)
+        return -1;
+    stat_tap_table_item *fields = g_new0(stat_tap_table_item, ncolumns);
+    for (size_t i = 0; i < ncolumns; i++) {
+        stat_tap_table_item_enum kind = table_item_kind(columns[i].kind);
+        if (kind == TABLE_ITEM_NONE || !columns[i].name || !columns[i].format) {
+            g_free(fields);
+            return -1;
+        }
+        fields[i].type = kind;
+        fields[i].align = columns[i].right_aligned ? TAP_ALIGN_RIGHT : TAP_ALIGN_LEFT;
+        fields[i].column_name = columns[i].name;
+        fields[i].field_format = columns[i].format;
+    }
+    shim_table *st = g_new0(shim_table, 1);
+    /* The group the Qt main window lists at the foot of its Statistics menu, with the plugins'
+     * stats trees; it has no place for REGISTER_STAT_GROUP_GENERIC. */
+    st->ui.group = REGISTER_PACKET_STAT_GROUP_UNSORTED;
+    st->ui.title = title;
+    st->ui.tap_name = "frame";
+    st->ui.cli_string = cli_string;
+    st->ui.stat_tap_init_cb = table_init;
+    st->ui.packet_func = table_packet;
+    st->ui.stat_tap_reset_table_cb = table_reset;
+    st->ui.stat_tap_free_table_item_cb = table_free_item;
+    st->ui.nfields = ncolumns;
+    st->ui.fields = fields;
+    st->table_title = table_title;
+    st->ctx = ctx;
+    st->start = start;
+    st->packet = packet;
+    register_stat_tap_table_ui(&st->ui);
+    return 0;
+}
+
+int shim_table_add_row(shim_table *st, const shim_cell *cells, size_t ncells)
+{
+    stat_tap_table *table = table_of(st);
+    if (!table || ncells != table->num_fields)
+        return -1;
+    for (size_t i = 0; i < ncells; i++) {
+        stat_tap_table_item_enum kind = table_item_kind(cells[i].kind);
+        if (kind != TABLE_ITEM_NONE && kind != st->ui.fields[i].type)
+            return -1;
+        if (kind == TABLE_ITEM_STRING && !cells[i].string_value)
+            return -1;
+    }
+    if (!table->elements)
+        st->capacity = 0; /* table_reset dropped the rows */
+    if (table->num_elements == st->capacity) {
+        /* free_stat_tables frees `elements` and its first num_elements rows: spare capacity
+         * past them is plain array space. */
+        size_t capacity = st->capacity ? st->capacity * 2 : 64;
+        table->elements = g_renew(stat_tap_table_item_type *, table->elements, capacity);
+        st->capacity = capacity;
+    }
+    stat_tap_table_item_type *row = g_new0(stat_tap_table_item_type, ncells);
+    for (size_t i = 0; i < ncells; i++) {
+        row[i].type = table_item_kind(cells[i].kind);
+        switch (row[i].type) {
+        case TABLE_ITEM_UINT: row[i].value.uint_value = cells[i].uint_value; break;
+        case TABLE_ITEM_INT: row[i].value.int_value = cells[i].int_value; break;
+        case TABLE_ITEM_STRING: row[i].value.string_value = g_strdup(cells[i].string_value); break;
+        case TABLE_ITEM_FLOAT: row[i].value.float_value = cells[i].float_value; break;
+        default:
+            /* An empty cell. The GUI compares two rows by the kind of the row on the left, so a
+             * value next to an empty cell reads the empty cell's value as its column's kind:
+             * make that the column's lowest, and the empty cell sorts first either way. */
+            switch (st->ui.fields[i].type) {
+            case TABLE_ITEM_INT: row[i].value.int_value = G_MININT32; break;
+            case TABLE_ITEM_FLOAT: row[i].value.float_value = -G_MAXDOUBLE; break;
+            default: break; /* 0, and NULL (g_strcmp0 puts it first) */
+            }
+            break;
+        }
+    }
+    table->elements[table->num_elements++] = row;
+    return 0;
+}
+
+/* One registered response-time table: the table's table_specific_data points here, which is
+ * how the packet callback (which gets only the table array) finds its context. */
+typedef struct shim_srt_reg {
+    int proto;
+    const char *table_name;
+    const char *label_column;
+    const char *filter_field;
+    void *ctx;
+    shim_srt_start_fn start;
+    shim_srt_packet_fn packet;
+} shim_srt_reg;
+
+struct shim_srt {
+    srt_stat_table *table;
+    packet_info *pinfo;
+    int changed;
+};
+
+/* Few registrations (one per protocol at most): a list searched by protocol id. */
+static shim_srt_reg **srt_regs;
+static size_t n_srt_regs;
+
+static void srt_init(struct register_srt *srt, GArray *srt_array)
+{
+    int proto = get_srt_proto_id(srt);
+    for (size_t i = 0; i < n_srt_regs; i++) {
+        shim_srt_reg *r = srt_regs[i];
+        if (r->proto != proto)
+            continue;
+        init_srt_table(r->table_name, NULL, srt_array, 0, r->label_column, r->filter_field, r);
+        r->start(r->ctx);
+        return;
+    }
+}
+
+static tap_packet_status srt_packet(void *pss, packet_info *pinfo, epan_dissect_t *edt _U_,
+                                    const void *prv _U_, tap_flags_t flags _U_)
+{
+    srt_data_t *data = (srt_data_t *)pss;
+    if (!data || !data->srt_array || data->srt_array->len == 0)
+        return TAP_PACKET_DONT_REDRAW;
+    srt_stat_table *table = g_array_index(data->srt_array, srt_stat_table *, 0);
+    shim_srt_reg *r = (shim_srt_reg *)table->table_specific_data;
+    if (!r)
+        return TAP_PACKET_DONT_REDRAW;
+    shim_srt s = {table, pinfo, 0};
+    r->packet(r->ctx, &s, pinfo->num);
+    return s.changed ? TAP_PACKET_REDRAW : TAP_PACKET_DONT_REDRAW;
+}
+
+int shim_register_srt(const char *protocol, const char *table_name, const char *label_column,
+                      const char *filter_field, void *ctx, shim_srt_start_fn start,
+                      shim_srt_packet_fn packet)
+{
+    int proto = proto_get_id_by_filter_name(protocol);
+    if (proto < 0)
+        return -1;
+    shim_srt_reg *r = g_new0(shim_srt_reg, 1);
+    r->proto = proto;
+    r->table_name = table_name;
+    r->label_column = label_column;
+    r->filter_field = filter_field;
+    r->ctx = ctx;
+    r->start = start;
+    r->packet = packet;
+    srt_regs = g_renew(shim_srt_reg *, srt_regs, n_srt_regs + 1);
+    srt_regs[n_srt_regs++] = r;
+    register_srt_table(proto, "frame", 1, srt_packet, srt_init, NULL);
+    return 0;
+}
+
+int shim_srt_add(shim_srt *s, uint32_t index, const char *label, int64_t secs, int32_t nsecs)
+{
+    if (index > SHIM_SRT_MAX_INDEX)
+        return -1;
+    int i = (int)index;
+    if (i >= s->table->num_procs || s->table->procedures[i].procedure == NULL)
+        init_srt_table_row(s->table, i, label);
+    nstime_t delta;
+    delta.secs = (time_t)secs;
+    delta.nsecs = nsecs;
+    time_stat_update(&s->table->procedures[i].stats, &delta, s->pinfo);
+    s->changed = 1;
+    return 0;
+}

@@ -129,11 +129,66 @@ void shim_register_cli_stat(const char *cli_string, const char *title, void *ctx
  * (re)started, `packet` for each frame of the "frame" tap that passes the tree's filter, with
  * whether the frame was seen before (a later pass, or a GUI retap). Node names are copied. */
 #include <epan/stats_tree.h>
+#include <epan/srt_table.h>
 typedef void (*shim_tree_init_fn)(void *ctx, stats_tree *st);
 typedef void (*shim_tree_packet_fn)(void *ctx, stats_tree *st, uint32_t frame, int visited);
 void shim_register_stats_tree(const char *abbr, const char *name, void *ctx,
                               shim_tree_init_fn init, shim_tree_packet_fn packet);
 int shim_stats_tree_create_node(stats_tree *st, const char *name, int parent, int with_children);
 int shim_stats_tree_tick(stats_tree *st, const char *name, int parent, int with_children);
+
+/* Table statistics (Wireshark's "simple statistics" dialog, stat_tap_table_ui; tshark's
+ * "-z CLI_STRING[,FILTER]" prints the same table): one table of rows whose columns the plugin
+ * names and types; the Qt dialog sorts a column by its type (numbers as numbers). `start` when
+ * the table is (re)started (the GUI's dialog opens, Apply, retap), `packet` for each frame of
+ * the "frame" tap that passes the display filter, with the table to add rows to. The shim copies
+ * strings and frees them when the table is reset or freed. */
+#define SHIM_CELL_NONE 0 /* an empty cell: sorts below every value of its column */
+#define SHIM_CELL_UINT 1
+#define SHIM_CELL_INT 2
+#define SHIM_CELL_STRING 3
+#define SHIM_CELL_FLOAT 4
+typedef struct shim_table_column {
+    const char *name;   /* header; kept for the process */
+    int kind;           /* SHIM_CELL_UINT..SHIM_CELL_FLOAT */
+    int right_aligned;
+    const char *format; /* printf format of one value ("%u", "%s", "%.3f"); kept */
+} shim_table_column;
+typedef struct shim_cell {
+    int kind; /* the column's kind, or SHIM_CELL_NONE */
+    uint32_t uint_value;
+    int32_t int_value;
+    double float_value;
+    const char *string_value; /* copied */
+} shim_cell;
+typedef struct shim_table shim_table;
+typedef void (*shim_table_start_fn)(void *ctx);
+typedef void (*shim_table_packet_fn)(void *ctx, shim_table *table, uint32_t frame);
+/* Returns 0, or -1 when the columns are unusable (none, or a kind out of range). */
+int shim_register_table_stat(const char *cli_string, const char *title, const char *table_title,
+                             const shim_table_column *columns, size_t ncolumns, void *ctx,
+                             shim_table_start_fn start, shim_table_packet_fn packet);
+/* Appends a row; `cells` has one cell per column, each of its column's kind or NONE. -1 when
+ * they do not match the columns (nothing added). */
+int shim_table_add_row(shim_table *table, const shim_cell *cells, size_t ncells);
+
+/* A response-time table (Wireshark's Service Response Time dialog, register_srt_table; tshark's
+ * "-z PROTO,srt[,FILTER]"). Its columns are Wireshark's (Index, the label column the plugin
+ * names, Calls, Min/Max/Avg/Sum SRT); what the plugin gains is the dialog's per-row "Apply as
+ * Filter" / "Prepare as Filter", which builds "FILTER_FIELD==INDEX". One table per protocol
+ * (looked up by its filter name). `start` when the table is (re)started, `packet` for each frame
+ * of the "frame" tap that passes the display filter. A row with no sample is hidden. */
+#define SHIM_SRT_MAX_INDEX 16777215 /* rows are an array up to the highest index */
+typedef struct shim_srt shim_srt;
+typedef void (*shim_srt_start_fn)(void *ctx);
+typedef void (*shim_srt_packet_fn)(void *ctx, shim_srt *table, uint32_t frame);
+/* -1 when there is no protocol of that filter name. */
+int shim_register_srt(const char *protocol, const char *table_name, const char *label_column,
+                      const char *filter_field, void *ctx, shim_srt_start_fn start,
+                      shim_srt_packet_fn packet);
+/* Row `index` gets `label` (copied; a row keeps its first label) and one sample of `secs` +
+ * `nsecs` (nsecs below 1e9; a negative duration has both negative), counted for the frame being
+ * tapped. -1 for an index above SHIM_SRT_MAX_INDEX. */
+int shim_srt_add(shim_srt *table, uint32_t index, const char *label, int64_t secs, int32_t nsecs);
 
 #endif

@@ -26,7 +26,10 @@
 //!
 //! Statistics: [`register_cli_stat`] adds a tshark `-z NAME[,FILTER]` statistic printed at the
 //! end of a run, [`register_stats_tree`] a window under Wireshark's Statistics menu (and
-//! `tshark -z ABBR,tree`).
+//! `tshark -z ABBR,tree`), [`register_table_stat`] a window of rows with the plugin's own sortable
+//! columns (and tshark's `-z NAME[,FILTER]`), [`register_response_table`] a Service Response Time
+//! table, Wireshark's one window whose rows give "Apply as Filter" with a filter the plugin
+//! names (`FIELD==INDEX`).
 //!
 //! The crate knows nothing about any particular protocol; the Wireshark version it is built
 //! against comes from `epan-sys`, the one crate that deals with version differences.
@@ -38,7 +41,11 @@ mod stats;
 
 pub use dissect::*;
 pub use routines::{on_file_closed, on_handoff, on_new_file};
-pub use stats::{register_cli_stat, register_stats_tree, CliStat, NodeId, StatsNodes, StatsTree};
+pub use stats::{
+    register_cli_stat, register_response_table, register_stats_tree, register_table_stat, Cell,
+    CellKind, CliStat, Column, NodeId, ResponseRows, ResponseTable, StatsNodes, StatsTree,
+    TableError, TableRows, TableStat,
+};
 
 /// Version of the Wireshark the plugin is built against; a plugin loads only into the same
 /// major.minor.
