@@ -206,8 +206,187 @@ fn cstring(s: &str) -> std::ffi::CString {
     std::ffi::CString::new(s).unwrap_or_default()
 }
 
+/// Statistics > TCP Lifecycle Connections (and `tshark -2 -z tcplife,table[,FILTER]`): one row
+/// per connection with the verdict columns of `tcplife conns`, each its own column so that the
+/// window sorts by it. A connection is listed at its first frame that passes the window's
+/// display filter (every connection without one). Like the tree, it needs the first pass over
+/// the file to be over (the GUI's window retaps a loaded file; tshark needs `-2`).
+struct ConnTable {
+    state: Mutex<Option<TableState>>,
+}
+
+struct TableState {
+    /// Each connection by id.
+    conns: std::collections::HashMap<u64, ConnSummary>,
+    /// The connection of each frame that belongs to one.
+    conn_of_frame: std::collections::HashMap<u64, u64>,
+    /// Connections already given their row.
+    listed: std::collections::HashSet<u64>,
+}
+
+static CONN_TABLE: ConnTable = ConnTable {
+    state: Mutex::new(None),
+};
+
+const TABLE_COLUMNS: &[epan::Column] = &[
+    epan::Column::uint(c"conn"),
+    epan::Column::text(c"client"),
+    epan::Column::text(c"server"),
+    epan::Column::text(c"conn_state"),
+    epan::Column::text(c"history"),
+    epan::Column::text(c"ending"),
+    epan::Column::text(c"closed first"),
+    epan::Column::text(c"client end"),
+    epan::Column::text(c"server end"),
+    epan::Column::float(c"duration(s)", c"%.6f"),
+    epan::Column::uint(c"pkts c"),
+    epan::Column::uint(c"pkts s"),
+    epan::Column::float(c"bytes c", c"%.0f"),
+    epan::Column::float(c"bytes s", c"%.0f"),
+    // Last: a connection without a handshake RTT has an empty cell, where tshark's printer
+    // stops the row.
+    epan::Column::float(c"rtt(ms)", c"%.3f"),
+];
+
+impl ConnTable {
+    fn start(&self) {
+        *self.state.lock().unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
+    /// The connection of `frame` when this is the first of its frames the table sees.
+    fn newly_seen(&self, frame: u32) -> Option<ConnSummary> {
+        // As for the tree: ending the open connections before the first pass is over would cut
+        // them short for the frames still to come.
+        if !lifecycle::first_pass_over() {
+            return None;
+        }
+        let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        let st = st.get_or_insert_with(|| {
+            let (all, frames) = lifecycle::end_of_run();
+            TableState {
+                conns: all.into_iter().map(|c| (c.conn_id, c)).collect(),
+                conn_of_frame: frames.into_iter().collect(),
+                listed: Default::default(),
+            }
+        });
+        let id = *st.conn_of_frame.get(&u64::from(frame))?;
+        let c = st.conns.get(&id)?.clone();
+        st.listed.insert(id).then_some(c)
+    }
+}
+
+impl epan::TableStat for ConnTable {
+    fn start(&self) {
+        ConnTable::start(self)
+    }
+
+    fn packet(&self, rows: &mut epan::TableRows<'_>, frame: u32) {
+        if let Some(c) = self.newly_seen(frame) {
+            let _ = push_row(rows, &c);
+        }
+    }
+}
+
+/// Statistics > Service Response Time > TCPLife (and `tshark -2 -z tcplife,srt[,FILTER]`): the
+/// same connections, in the one window Wireshark 4.0 gives per-row filters: Index is the
+/// connection number, so a row's Apply as Filter gives `tcplife.conn==N`; the label column holds
+/// the verdict in words (sorting by it sorts by ending, then conn_state and history); each
+/// connection is one call whose time is the connection's duration.
+struct ConnFilters(ConnTable);
+
+static CONN_FILTERS: ConnFilters = ConnFilters(ConnTable {
+    state: Mutex::new(None),
+});
+
+impl epan::ResponseTable for ConnFilters {
+    fn start(&self) {
+        self.0.start()
+    }
+
+    fn packet(&self, rows: &mut epan::ResponseRows<'_>, frame: u32) {
+        let Some(c) = self.0.newly_seen(frame) else {
+            return;
+        };
+        let Ok(index) = u32::try_from(c.conn_id) else {
+            return;
+        };
+        let _ = rows.add(
+            index,
+            &verdict_words(&c),
+            std::time::Duration::from_nanos(c.duration_ns),
+        );
+    }
+}
+
+/// A connection's verdict in words, ending first, for the response table's label column.
+fn verdict_words(c: &ConnSummary) -> String {
+    use tcplife_report::Endpoint;
+    format!(
+        "{}: {} {}, closed first: {}, final: client {}, server {}; {} -> {}; rtt {}; pkts {}/{}; bytes {}/{}",
+        c.ending.as_str(),
+        c.conn_state.as_str(),
+        if c.history.is_empty() { "-" } else { &c.history },
+        c.first_closer.map_or("-", |r| r.as_str()),
+        c.client_state.as_str(),
+        c.server_state.as_str(),
+        Endpoint(c.orig_h, c.orig_p),
+        Endpoint(c.resp_h, c.resp_p),
+        c.handshake_rtt_ns
+            .map_or_else(|| "-".to_string(), |ns| format!("{:.3} ms", ns as f64 / 1e6)),
+        c.orig_pkts,
+        c.resp_pkts,
+        c.orig_bytes,
+        c.resp_bytes,
+    )
+}
+
+/// Numbers the dialog's 32-bit cells cannot hold are shown as the largest they can.
+fn u32_cell(n: u64) -> epan::Cell<'static> {
+    epan::Cell::Uint(u32::try_from(n).unwrap_or(u32::MAX))
+}
+
+/// Pushes `c`'s row: the values `tcplife conns` prints, one per column.
+fn push_row(rows: &mut epan::TableRows<'_>, c: &ConnSummary) -> Result<(), epan::TableError> {
+    use epan::Cell;
+    use tcplife_report::Endpoint;
+    let client = Endpoint(c.orig_h, c.orig_p).to_string();
+    let server = Endpoint(c.resp_h, c.resp_p).to_string();
+    rows.push(&[
+        u32_cell(c.conn_id),
+        Cell::Text(&client),
+        Cell::Text(&server),
+        Cell::Text(c.conn_state.as_str()),
+        Cell::Text(&c.history),
+        Cell::Text(c.ending.as_str()),
+        Cell::Text(c.first_closer.map_or("-", |r| r.as_str())),
+        Cell::Text(c.client_state.as_str()),
+        Cell::Text(c.server_state.as_str()),
+        Cell::Float(c.duration_ns as f64 / 1e9),
+        u32_cell(c.orig_pkts),
+        u32_cell(c.resp_pkts),
+        Cell::Float(c.orig_bytes as f64),
+        Cell::Float(c.resp_bytes as f64),
+        c.handshake_rtt_ns
+            .map_or(Cell::Empty, |ns| Cell::Float(ns as f64 / 1e6)),
+    ])
+}
+
 pub fn register() {
     epan::register_cli_stat(c"tcplife,conns", c"TCP Lifecycle/Connections", &CONNS);
     epan::register_cli_stat(c"tcplife,summary", c"TCP Lifecycle/Summary", &COUNTS);
     epan::register_stats_tree(c"tcplife_endings", c"TCP Lifecycle", &TREE);
+    let _ = epan::register_table_stat(
+        c"tcplife,table",
+        c"TCP Lifecycle Connections",
+        c"Connections",
+        TABLE_COLUMNS,
+        &CONN_TABLE,
+    );
+    let _ = epan::register_response_table(
+        c"tcplife",
+        c"TCP Lifecycle: connections (Index: tcplife.conn; SRT: the connection's duration)",
+        c"Verdict",
+        c"tcplife.conn",
+        &CONN_FILTERS,
+    );
 }
