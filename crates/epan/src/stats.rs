@@ -279,8 +279,9 @@ impl Column {
         }
     }
 
-    /// A floating-point number, right-aligned, printed with `format` (`c"%.3f"`). The format
-    /// is not checked here: it must be one `%f`/`%e`/`%g` conversion, as printf reads a double.
+    /// A floating-point number, right-aligned, printed by tshark with `format` (`c"%.3f"`).
+    /// The format is not checked here: it must be one `%f`/`%e`/`%g` conversion, as printf
+    /// reads a double. Wireshark 4.0's dialog ignores it and shows six decimals.
     pub const fn float(name: &'static CStr, format: &'static CStr) -> Column {
         Column {
             name,

@@ -241,8 +241,8 @@ const TABLE_COLUMNS: &[epan::Column] = &[
     epan::Column::float(c"duration(s)", c"%.6f"),
     epan::Column::uint(c"pkts c"),
     epan::Column::uint(c"pkts s"),
-    epan::Column::float(c"bytes c", c"%.0f"),
-    epan::Column::float(c"bytes s", c"%.0f"),
+    epan::Column::uint(c"bytes c"),
+    epan::Column::uint(c"bytes s"),
     // Last: a connection without a handshake RTT has an empty cell, where tshark's printer
     // stops the row.
     epan::Column::float(c"rtt(ms)", c"%.3f"),
@@ -340,7 +340,9 @@ fn verdict_words(c: &ConnSummary) -> String {
     )
 }
 
-/// Numbers the dialog's 32-bit cells cannot hold are shown as the largest they can.
+/// Numbers the dialog's 32-bit cells cannot hold are shown as the largest they can. Wireshark
+/// 4.0's dialog shows a float cell with six decimals whatever its format, so counts stay
+/// integers: only a direction with more than 4 GiB shows 4294967295.
 fn u32_cell(n: u64) -> epan::Cell<'static> {
     epan::Cell::Uint(u32::try_from(n).unwrap_or(u32::MAX))
 }
@@ -364,8 +366,8 @@ fn push_row(rows: &mut epan::TableRows<'_>, c: &ConnSummary) -> Result<(), epan:
         Cell::Float(c.duration_ns as f64 / 1e9),
         u32_cell(c.orig_pkts),
         u32_cell(c.resp_pkts),
-        Cell::Float(c.orig_bytes as f64),
-        Cell::Float(c.resp_bytes as f64),
+        u32_cell(c.orig_bytes),
+        u32_cell(c.resp_bytes),
         c.handshake_rtt_ns
             .map_or(Cell::Empty, |ns| Cell::Float(ns as f64 / 1e6)),
     ])
