@@ -123,7 +123,7 @@ impl Conn {
             client_state: self.rfc.state(Role::Client),
             server_state: self.rfc.state(Role::Server),
             conn_state: self.zeek.conn_state(),
-            history: self.zeek.history.clone(),
+            history: self.zeek.history.to_history(),
             handshake_rtt_ns: self.rfc.handshake_rtt_ns,
             notes: v.notes,
         }
@@ -164,7 +164,7 @@ impl Conn {
             client_state: self.rfc.state(Role::Client),
             server_state: self.rfc.state(Role::Server),
             conn_state: self.zeek.conn_state(),
-            history: self.zeek.history.clone(),
+            history: self.zeek.history.to_history(),
             handshake_rtt_ns: self.rfc.handshake_rtt_ns,
             notes: Notes::default(),
         }
@@ -262,7 +262,7 @@ impl Conn {
             resp_bytes,
             conn_state,
             missed_bytes: self.zeek.missed_bytes,
-            history: self.zeek.history.clone(),
+            history: self.zeek.history.to_history(),
             orig_pkts: self.pkts[o],
             orig_ip_bytes: self.ip_bytes[o],
             resp_pkts: self.pkts[r],

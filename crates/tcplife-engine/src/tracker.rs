@@ -276,10 +276,21 @@ impl Tracker {
         }
     }
 
+    /// Runs on nearly every packet (time moves on), while a timer is due on few of them: the
+    /// fronts are compared here, inline, and only a queue with a due timer is walked.
+    #[inline]
     fn expire(&mut self) {
-        self.expire_queue(Queue::Attempt);
-        self.expire_queue(Queue::Idle);
-        self.expire_queue(Queue::Linger);
+        let now = self.now;
+        let due = |q: &VecDeque<Timer>| q.front().is_some_and(|t| t.deadline <= now);
+        if due(&self.attempt_timers) {
+            self.expire_queue(Queue::Attempt);
+        }
+        if due(&self.idle_timers) {
+            self.expire_queue(Queue::Idle);
+        }
+        if due(&self.linger_timers) {
+            self.expire_queue(Queue::Linger);
+        }
     }
 
     fn queue(&mut self, q: Queue) -> &mut VecDeque<Timer> {

@@ -209,13 +209,57 @@ impl ZEndpoint {
     }
 }
 
+/// Zeek's history letters as the machine writes them, one per push on the per-packet path:
+/// `CompactString::push` spends about a hundred instructions re-deciding its representation
+/// each time, a byte store into this inline buffer a few. Only a history longer than the
+/// buffer (repeated SYNs, say) moves to the heap; [`Hist::to_history`] makes the public form.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Hist {
+    /// Letters in `inline`; past its end they all live in `spill`.
+    len: u8,
+    inline: [u8; HIST_INLINE],
+    spill: Vec<u8>,
+}
+
+const HIST_INLINE: usize = 23;
+
+impl Hist {
+    #[inline]
+    fn push(&mut self, c: u8) {
+        let n = usize::from(self.len);
+        if n < HIST_INLINE {
+            self.inline[n] = c;
+            self.len += 1;
+        } else {
+            if self.spill.is_empty() {
+                self.spill.extend_from_slice(&self.inline);
+            }
+            self.spill.push(c);
+        }
+    }
+
+    pub fn as_str(&self) -> &str {
+        let bytes = if self.spill.is_empty() {
+            &self.inline[..usize::from(self.len)]
+        } else {
+            &self.spill
+        };
+        // Only ASCII letters are ever pushed.
+        std::str::from_utf8(bytes).unwrap_or_default()
+    }
+
+    pub fn to_history(&self) -> History {
+        History::new(self.as_str())
+    }
+}
+
 /// Zeek's state for one connection. Endpoints are indexed by *side*: 0 is the sender of the
 /// connection's first packet, 1 the other; `orig` says which side Zeek calls the originator.
 #[derive(Clone, Debug)]
 pub(crate) struct Zeek {
     pub ep: [ZEndpoint; 2],
     pub orig: usize,
-    pub history: History,
+    pub history: Hist,
     hist_seen: [u32; 2],
     is_partial: bool,
     first_packet_seen: [bool; 2],
@@ -245,7 +289,7 @@ impl Zeek {
         let mut z = Zeek {
             ep: [ZEndpoint::new(), ZEndpoint::new()],
             orig: 0,
-            history: History::default(),
+            history: Hist::default(),
             hist_seen: [0; 2],
             is_partial: false,
             first_packet_seen: [false; 2],
@@ -266,10 +310,10 @@ impl Zeek {
         self.orig ^= 1;
         self.first_packet_seen.swap(0, 1);
         self.is_partial = false;
-        self.history.push('^');
+        self.history.push(b'^');
     }
 
-    fn letter(&self, side: usize, code: char) -> char {
+    fn letter(&self, side: usize, code: u8) -> u8 {
         if self.is_orig(side) {
             code
         } else {
@@ -278,7 +322,7 @@ impl Zeek {
     }
 
     /// Writes `code` the first time this kind is seen in this direction; true if already seen.
-    fn check_history(&mut self, side: usize, mask: u32, code: char) -> bool {
+    fn check_history(&mut self, side: usize, mask: u32, code: u8) -> bool {
         let role = if self.is_orig(side) { 0 } else { 1 };
         if self.hist_seen[role] & mask == 0 {
             self.hist_seen[role] |= mask;
@@ -290,7 +334,7 @@ impl Zeek {
         }
     }
 
-    fn add_history(&mut self, side: usize, code: char) {
+    fn add_history(&mut self, side: usize, code: u8) {
         let c = self.letter(side, code);
         self.history.push(c);
     }
@@ -374,7 +418,7 @@ impl Zeek {
             && self.ep[e].state != ZState::Reset
             && self.ep[e].zero_windows.bump()
         {
-            self.add_history(e, 'W');
+            self.add_history(e, b'W');
         }
 
         if flags.fin() {
@@ -469,13 +513,13 @@ impl Zeek {
         let bits = flags.syn() as u8 + flags.fin() as u8 + flags.rst() as u8;
         if bits > 1 {
             if flags.fin() && flags.rst() {
-                self.check_history(e, HIST_FIN_RST, 'I');
+                self.check_history(e, HIST_FIN_RST, b'I');
             } else {
-                self.check_history(e, HIST_MULTI_FLAG, 'Q');
+                self.check_history(e, HIST_MULTI_FLAG, b'Q');
             }
         } else if bits == 1 {
             if flags.syn() {
-                let code = if flags.ack() { 'H' } else { 'S' };
+                let code = if flags.ack() { b'H' } else { b'S' };
                 if self.check_history(e, HIST_SYN, code) && rel_seq != self.ep[e].hist_last_syn {
                     self.add_history(e, code);
                 }
@@ -484,21 +528,21 @@ impl Zeek {
             if flags.fin() {
                 // A FIN's number comes after the data it carries.
                 let at = rel_seq.wrapping_add(len as u64);
-                if self.check_history(e, HIST_FIN, 'F') && at != self.ep[e].hist_last_fin {
-                    self.add_history(e, 'F');
+                if self.check_history(e, HIST_FIN, b'F') && at != self.ep[e].hist_last_fin {
+                    self.add_history(e, b'F');
                 }
                 self.ep[e].hist_last_fin = at;
             }
             if flags.rst() {
-                if self.check_history(e, HIST_RST, 'R') && rel_seq != self.ep[e].hist_last_rst {
-                    self.add_history(e, 'R');
+                if self.check_history(e, HIST_RST, b'R') && rel_seq != self.ep[e].hist_last_rst {
+                    self.add_history(e, b'R');
                 }
                 self.ep[e].hist_last_rst = rel_seq;
             }
         } else if len > 0 {
-            self.check_history(e, HIST_DATA, 'D');
+            self.check_history(e, HIST_DATA, b'D');
         } else if flags.ack() {
-            self.check_history(e, HIST_ACK, 'A');
+            self.check_history(e, HIST_ACK, b'A');
         }
     }
 
@@ -523,7 +567,7 @@ impl Zeek {
             rxmit = ep.rxmits.bump();
         }
         if rxmit {
-            self.add_history(e, 'T');
+            self.add_history(e, b'T');
         }
         delta_last
     }
@@ -687,7 +731,7 @@ impl Zeek {
         if len > 0 && self.ep[side].clean() && self.ep[side ^ 1].clean() {
             self.missed_bytes += len;
             if self.ep[side].gaps.bump() {
-                self.add_history(side, 'G');
+                self.add_history(side, b'G');
             }
         }
     }
@@ -696,7 +740,7 @@ impl Zeek {
     /// 10, 100... such segments).
     pub fn checksum_error(&mut self, side: usize) {
         if self.ep[side].checksum_errors.bump() {
-            self.add_history(side, 'C');
+            self.add_history(side, b'C');
         }
     }
 
@@ -749,7 +793,7 @@ impl Zeek {
             }
         } else if os == ZState::Reset {
             if r_inactive {
-                if rstos0_history(&self.history) {
+                if rstos0_history(self.history.as_str()) {
                     ConnState::RSTOS0
                 } else {
                     ConnState::OTH
