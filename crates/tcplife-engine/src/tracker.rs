@@ -372,6 +372,11 @@ impl Tracker {
         }
     }
 
+    #[inline]
+    pub(crate) fn has_finished(&self) -> bool {
+        !self.finished.is_empty()
+    }
+
     /// Connections that finished (closed and lingered, idle, or replaced by a reuse of their
     /// ports) since the last call.
     pub fn take_finished(&mut self) -> std::vec::Drain<'_, ConnSummary> {
