@@ -343,6 +343,38 @@ impl<R: Read> CaptureReader<R> {
     }
 
     fn step(&mut self) -> Step {
+        if let Inner::Pcap(r) = &mut self.inner {
+            // A whole record in the buffer, after the file header: read here what pcap-parser's
+            // `next` would (its frame parser is these four fields and a length check), without
+            // its block conversions and dynamic calls on every packet. The rest (the header,
+            // a record cut by the buffer's end, end of file, errors) goes through pcap-parser.
+            if r.consumed() > 0 && self.pcap_record_header == 16 {
+                let data = r.data();
+                let big_endian = matches!(
+                    self.format,
+                    CaptureFormat::Pcap {
+                        big_endian: true,
+                        ..
+                    }
+                );
+                let field = |at: usize| {
+                    let b = [data[at], data[at + 1], data[at + 2], data[at + 3]];
+                    if big_endian {
+                        u32::from_be_bytes(b)
+                    } else {
+                        u32::from_le_bytes(b)
+                    }
+                };
+                if data.len() >= 16 {
+                    let end = (field(8) as usize).saturating_add(16);
+                    if data.len() >= end {
+                        let step = self.st.legacy(field(0), field(4), &data[16..end]);
+                        r.consume_noshift(end);
+                        return step;
+                    }
+                }
+            }
+        }
         let it: &mut dyn PcapReaderIterator = match &mut self.inner {
             Inner::Pcap(r) => r,
             Inner::Ng(r) => r,
@@ -611,6 +643,12 @@ impl State {
         }
     }
 
+    #[inline]
+    fn legacy(&mut self, ts_sec: u32, ts_frac: u32, data: &[u8]) -> Step {
+        let ts = i64::from(ts_sec) * 1_000_000_000 + self.pcap_if.scale.to_ns(u64::from(ts_frac));
+        self.frame(self.pcap_if.link, ts, data)
+    }
+
     fn skip(&mut self, reason: SkipReason) -> Step {
         self.skips.add(reason);
         Step::Continue
@@ -649,11 +687,7 @@ impl State {
                 });
                 Step::Continue
             }
-            PcapBlockOwned::Legacy(b) => {
-                let ts = i64::from(b.ts_sec) * 1_000_000_000
-                    + self.pcap_if.scale.to_ns(u64::from(b.ts_usec));
-                self.frame(self.pcap_if.link, ts, b.data)
-            }
+            PcapBlockOwned::Legacy(b) => self.legacy(b.ts_sec, b.ts_usec, b.data),
             PcapBlockOwned::NG(block) => self.ng_block(block),
         }
     }
