@@ -40,7 +40,7 @@ impl Default for Config {
 /// Both endpoints, lower one first, so that both directions find the same entry. Addresses are
 /// stored as 128-bit numbers (IPv4 mapped into IPv6) so hashing and comparing are a few word
 /// operations on the per-packet path.
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 struct Key {
     a: u128,
     b: u128,
@@ -69,6 +69,27 @@ impl Key {
     }
 }
 
+/// The whole key folded into one word, hashed once: the derived `Hash` fed the hasher six
+/// words, a chain of six dependent multiplications on every packet. The rotations keep the
+/// two addresses (and the two ports) from cancelling out when they are alike.
+impl std::hash::Hash for Key {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        let words = [
+            self.a as u64,
+            (self.a >> 64) as u64,
+            self.b as u64,
+            (self.b >> 64) as u64,
+        ];
+        let ports = (u64::from(self.a_port) << 16) | u64::from(self.b_port);
+        let x = words[0]
+            ^ words[1].rotate_left(17)
+            ^ words[2].rotate_left(32)
+            ^ words[3].rotate_left(49)
+            ^ ports.rotate_left(40);
+        state.write_u64(x);
+    }
+}
+
 /// FxHash-style multiplicative hasher: the keys are addresses and ports, not attacker-chosen
 /// strings, and hashing is on the per-packet path.
 #[derive(Default, Clone, Copy)]
@@ -85,8 +106,11 @@ impl std::hash::Hasher for FastHasher {
             self.write_u64(u64::from_le_bytes(buf));
         }
     }
+    /// A folded 64x64->128 multiplication (as foldhash and wyhash do): every input bit reaches
+    /// both the low bits hashbrown indexes with and the top bits it tags with.
     fn write_u64(&mut self, n: u64) {
-        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+        let m = u128::from(self.0 ^ n) * 0x51_7c_c1_b7_27_22_0a_95_u128;
+        self.0 = (m as u64) ^ ((m >> 64) as u64);
     }
     fn write_u128(&mut self, n: u128) {
         self.write_u64(n as u64);
