@@ -167,7 +167,12 @@ pub fn slice_frame(
     data: &[u8],
 ) -> Result<Segment, SkipReason> {
     let ip = link_payload(link, data)?;
-    let found = slice_ip(ip, 0)?;
+    // The common case inline, so that its addresses and lengths go into the segment from
+    // registers rather than through a returned struct on the stack.
+    let found = match plain_tcp(ip) {
+        Some(plain) => tcp_segment(plain)?,
+        None => slice_ip_lax(ip, 0)?,
+    };
     let t = found.tcp;
     let flags = Flags(t[13]);
     Ok(Segment {
@@ -389,6 +394,7 @@ struct PlainTcp<'a> {
     body: &'a [u8],
 }
 
+#[inline(always)]
 fn tcp_segment(p: PlainTcp<'_>) -> Result<FoundTcp<'_>, SkipReason> {
     let PlainTcp {
         src,
@@ -425,7 +431,7 @@ fn tcp_segment(p: PlainTcp<'_>) -> Result<FoundTcp<'_>, SkipReason> {
 /// shorter than its header. It gives what etherparse's lax slicing gives for such a packet
 /// (the payload up to the length field, or to the end of the capture when the snap length cut
 /// it), at a fraction of the instructions; anything else goes through etherparse.
-#[inline]
+#[inline(always)]
 fn plain_tcp(data: &[u8]) -> Option<PlainTcp<'_>> {
     let first = *data.first()?;
     let (src, dst, ip_len, hdr_len) = match first >> 4 {
