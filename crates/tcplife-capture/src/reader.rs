@@ -627,6 +627,7 @@ const EPB_TYPE: u32 = 0x0000_0006;
 const SJE_TYPE: u32 = 0x0000_0009;
 
 impl State {
+    #[inline(always)]
     fn frame(&mut self, link: Result<LinkType, u32>, ts_ns: i64, data: &[u8]) -> Step {
         self.frames += 1;
         self.last_ts = ts_ns;
@@ -643,7 +644,7 @@ impl State {
         }
     }
 
-    #[inline]
+    #[inline(always)]
     fn legacy(&mut self, ts_sec: u32, ts_frac: u32, data: &[u8]) -> Step {
         let ts = i64::from(ts_sec) * 1_000_000_000 + self.pcap_if.scale.to_ns(u64::from(ts_frac));
         self.frame(self.pcap_if.link, ts, data)
