@@ -189,6 +189,9 @@ pub struct Tracker {
     idle_timers: VecDeque<Timer>,
     linger_timers: VecDeque<Timer>,
     attempt_timers: VecDeque<Timer>,
+    /// No queue's front is due before this: at most the earliest front deadline (lowered on
+    /// every push, recomputed after each expiry), so that most packets check one number.
+    next_due: i64,
     finished: Vec<ConnSummary>,
     next_id: u64,
     /// Latest capture time seen: captures are not always in time order.
@@ -207,6 +210,7 @@ impl Tracker {
             idle_timers: VecDeque::new(),
             linger_timers: VecDeque::new(),
             attempt_timers: VecDeque::new(),
+            next_due: i64::MAX,
             finished: Vec::new(),
             next_id: 1,
             now: i64::MIN,
@@ -271,6 +275,7 @@ impl Tracker {
             let deadline = conn.last_ts.saturating_add(self.config.close_linger_ns);
             conn.close_deadline = deadline;
             self.linger_timers.push_back(Timer { deadline, slot, id });
+            self.next_due = self.next_due.min(deadline);
         }
         // Zeek arms the attempt timer from the SYN's own timestamp, once per connection.
         if conn.take_attempt_started()
@@ -280,6 +285,7 @@ impl Tracker {
             let deadline = seg.ts_ns.saturating_add(self.config.attempt_timeout_ns);
             conn.attempt_deadline = deadline;
             self.attempt_timers.push_back(Timer { deadline, slot, id });
+            self.next_due = self.next_due.min(deadline);
         }
         self.hot[slot] = Self::hot_of(&self.config, conn);
         annotation
@@ -316,6 +322,7 @@ impl Tracker {
         self.table.insert(key, slot);
         let deadline = seg.ts_ns.saturating_add(self.config.idle_timeout_ns);
         self.idle_timers.push_back(Timer { deadline, slot, id });
+        self.next_due = self.next_due.min(deadline);
         slot
     }
 
@@ -349,6 +356,14 @@ impl Tracker {
     #[inline]
     fn expire(&mut self) {
         let now = self.now;
+        if now < self.next_due {
+            return;
+        }
+        self.expire_due();
+    }
+
+    fn expire_due(&mut self) {
+        let now = self.now;
         let due = |q: &VecDeque<Timer>| q.front().is_some_and(|t| t.deadline <= now);
         if due(&self.attempt_timers) {
             self.expire_queue(Queue::Attempt);
@@ -359,6 +374,10 @@ impl Tracker {
         if due(&self.linger_timers) {
             self.expire_queue(Queue::Linger);
         }
+        let front = |q: &VecDeque<Timer>| q.front().map_or(i64::MAX, |t| t.deadline);
+        self.next_due = front(&self.attempt_timers)
+            .min(front(&self.idle_timers))
+            .min(front(&self.linger_timers));
     }
 
     fn queue(&mut self, q: Queue) -> &mut VecDeque<Timer> {
@@ -421,6 +440,7 @@ impl Tracker {
         self.idle_timers.clear();
         self.linger_timers.clear();
         self.attempt_timers.clear();
+        self.next_due = i64::MAX;
         out
     }
 
