@@ -263,7 +263,8 @@ impl Tracker {
             self.bad_checksums += 1;
             return Some(conn.checksum_error(seg));
         }
-        let was_complete = conn.close_complete();
+        // What the hot entry says is what the connection said after its previous packet.
+        let was_complete = self.hot[slot].close_complete;
         let annotation = if ANNOTATE {
             Some(conn.process(seg))
         } else {
@@ -271,7 +272,8 @@ impl Tracker {
             None
         };
         let id = conn.id;
-        if !was_complete && conn.close_complete() {
+        let complete = conn.close_complete();
+        if !was_complete && complete {
             let deadline = conn.last_ts.saturating_add(self.config.close_linger_ns);
             conn.close_deadline = deadline;
             self.linger_timers.push_back(Timer { deadline, slot, id });
@@ -287,18 +289,19 @@ impl Tracker {
             self.attempt_timers.push_back(Timer { deadline, slot, id });
             self.next_due = self.next_due.min(deadline);
         }
-        self.hot[slot] = Self::hot_of(&self.config, conn);
+        self.hot[slot] = Self::hot_of(&self.config, conn, complete);
         annotation
     }
 
-    fn hot_of(config: &Config, conn: &Conn) -> Hot {
-        let (deadline, reason) = Self::deadline(config, conn);
+    /// `complete`: `conn.close_complete()`, which the caller knows already.
+    fn hot_of(config: &Config, conn: &Conn, complete: bool) -> Hot {
+        let (deadline, reason) = Self::deadline(config, conn, complete);
         Hot {
             id: conn.id,
             deadline,
             reason,
             last_ts: conn.last_ts,
-            close_complete: conn.close_complete(),
+            close_complete: complete,
         }
     }
 
@@ -306,7 +309,7 @@ impl Tracker {
         let id = self.next_id;
         self.next_id += 1;
         let conn = Conn::new(id, seg);
-        let hot = Self::hot_of(&self.config, &conn);
+        let hot = Self::hot_of(&self.config, &conn, conn.close_complete());
         let slot = match self.free.pop() {
             Some(s) => {
                 self.slots[s] = Some((key, conn));
@@ -339,8 +342,8 @@ impl Tracker {
     /// close fixed (Zeek schedules that timer once: later packets do not move it); an open
     /// one after `idle_timeout_ns` without packets, or earlier, when its SYN's attempt timer
     /// finds the responder still silent.
-    fn deadline(config: &Config, conn: &Conn) -> (i64, EndReason) {
-        if conn.close_complete() {
+    fn deadline(config: &Config, conn: &Conn, complete: bool) -> (i64, EndReason) {
+        if complete {
             return (conn.close_deadline, EndReason::Closed);
         }
         let idle = conn.last_ts.saturating_add(config.idle_timeout_ns);
