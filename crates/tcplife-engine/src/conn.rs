@@ -94,8 +94,11 @@ impl Conn {
     }
 
     /// Whether `seg` opens a new connection on these ports instead of continuing this one.
+    #[inline]
     pub fn is_reuse(&self, seg: &Segment) -> bool {
-        self.zeek.is_reuse(self.side_of(seg), &zpacket(seg))
+        // Only a SYN can start a new connection (Zeek's first test), and most packets are not:
+        // asked here, before the side and the packet are worked out.
+        seg.flags.syn() && self.zeek.is_reuse(self.side_of(seg), &zpacket(seg))
     }
 
     pub fn close_complete(&self) -> bool {
