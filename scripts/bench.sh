@@ -97,6 +97,8 @@ echo "tcplife: $(git -C "$root" rev-parse --short HEAD) $(git -C "$root" status 
 
 rm -rf "$results"
 mkdir -p "$results"
+# Other work on the machine inflates wall-clock times: the load is kept beside the results.
+echo "start $(date -u +%H:%M:%S) UTC: $(uptime)" >"$results/load.txt"
 
 # measure FILE NAME RUNS WARMUP COMMAND...: one hyperfine entry, exported to JSON.
 measure() {
@@ -149,6 +151,7 @@ if [ $quick = 0 ]; then
     rss "tcplife flood.pcap (idle timeout 30 s)" "$tcplife" conns --format zeek --idle-timeout 30 "$dir/flood.pcap"
     rss "tcplife flood.pcap (idle timeout 5 s)" "$tcplife" conns --format zeek --idle-timeout 5 "$dir/flood.pcap"
 fi
+echo "end   $(date -u +%H:%M:%S) UTC: $(uptime)" >>"$results/load.txt"
 
 fi
 
@@ -184,6 +187,11 @@ for f, tools in files.items():
               f"tshark/tcplife = {m['tshark'] / tl:6.1f}x   "
               + (f"argus/tcplife = {m['argus'] / tl:5.1f}x   " if 'argus' in m else "") +
               f"tcplife/reader = {tl / m['reader']:4.2f}   tcplife/cat = {tl / m['cat']:5.1f}")
+load = os.path.join(results, "load.txt")
+if os.path.exists(load):
+    print("\n== machine load (uptime) at the start and the end of the run")
+    for line in open(load):
+        print("  " + line.rstrip("\n"))
 print("\n== peak RSS")
 for line in open(os.path.join(results, "rss.tsv")):
     name, kb = line.rstrip("\n").split("\t")
