@@ -4,6 +4,7 @@
 use std::io::{self, Write};
 
 use tcplife_engine::{Annotation, Event, Phase, Segment, TcpState};
+use tcplife_fields::{Field, Text, Value, FIELDS};
 
 use crate::num::{self, flags_str, json_str, secs6, secs9};
 
@@ -18,20 +19,17 @@ pub enum PacketFormat {
     Json,
 }
 
-/// The TSV header. Every column but `frame` is a plugin field name without `tcplife.`.
-pub const TSV_COLUMNS: [&str; 11] = [
-    "frame",
-    "conn",
-    "role",
-    "event",
-    "phase",
-    "step",
-    "client_state",
-    "server_state",
-    "conn_state",
-    "history",
-    "handshake_rtt",
-];
+/// The TSV header: `frame` (Wireshark's `frame.number`), then every field of the schema
+/// (crates/tcplife-fields), whose names are the plugin's filter names without `tcplife.`.
+pub const TSV_COLUMNS: [&str; FIELDS.len() + 1] = {
+    let mut cols = ["frame"; FIELDS.len() + 1];
+    let mut i = 0;
+    while i < FIELDS.len() {
+        cols[i + 1] = FIELDS[i].name;
+        i += 1;
+    }
+    cols
+};
 
 /// Writes one line per packet as they come.
 pub struct PacketWriter<W: Write> {
@@ -44,6 +42,8 @@ pub struct PacketWriter<W: Write> {
     /// Each line is built here and handed to `out` whole: one call into a `BufWriter` per
     /// line instead of dozens of tiny ones.
     line: Vec<u8>,
+    /// Each field's `,"name":`, made once.
+    json_keys: Vec<Vec<u8>>,
 }
 
 impl<W: Write> PacketWriter<W> {
@@ -55,6 +55,10 @@ impl<W: Write> PacketWriter<W> {
             t0: None,
             widths: TableWidths::get(),
             line: Vec::with_capacity(512),
+            json_keys: FIELDS
+                .iter()
+                .map(|f| format!(",\"{}\":", f.name).into_bytes())
+                .collect(),
         }
     }
 
@@ -67,7 +71,7 @@ impl<W: Write> PacketWriter<W> {
         line.clear();
         match self.format {
             PacketFormat::Tsv => tsv_row(line, ann)?,
-            PacketFormat::Json => json_row(line, seg, ann)?,
+            PacketFormat::Json => json_row(line, &self.json_keys, seg, ann)?,
             PacketFormat::Table => {
                 let t0 = *self.t0.get_or_insert(seg.ts_ns);
                 table_row(line, &self.widths, seg.ts_ns - t0, seg, ann)?
@@ -123,54 +127,34 @@ impl<W: Write> PacketWriter<W> {
 #[inline]
 fn tsv_row(out: &mut impl Write, a: &Annotation) -> io::Result<()> {
     num::u64(out, a.frame)?;
-    out.write_all(b"\t")?;
-    num::u64(out, a.conn_id)?;
-    for s in [a.role.as_str(), a.event.as_str(), a.phase.as_str()] {
+    for f in &FIELDS {
         out.write_all(b"\t")?;
-        out.write_all(s.as_bytes())?;
-    }
-    out.write_all(b"\t")?;
-    write_step(out, a)?;
-    for s in [
-        a.client_state.as_str(),
-        a.server_state.as_str(),
-        a.conn_state.as_str(),
-        a.history.as_str(),
-    ] {
-        out.write_all(b"\t")?;
-        out.write_all(s.as_bytes())?;
-    }
-    out.write_all(b"\t")?;
-    if let Some(ns) = a.handshake_rtt_ns {
-        secs9(out, ns)?;
+        match f.value(a) {
+            Value::Absent => {}
+            Value::Uint(n) => num::u64(out, n)?,
+            Value::Str(t) => out.write_all(t.as_bytes())?,
+            Value::DurationNs(ns) => secs9(out, ns)?,
+        }
     }
     out.write_all(b"\n")
 }
 
-/// Same text as `Step`'s `Display`, without the formatting machinery.
-#[inline]
-fn write_step(out: &mut impl Write, a: &Annotation) -> io::Result<()> {
-    let s = a.step;
-    if s.is_none() {
-        return Ok(());
-    }
-    num::u64(out, u64::from(s.first))?;
-    if s.last != s.first {
-        out.write_all(b"+")?;
-        num::u64(out, u64::from(s.last))?;
-    }
-    out.write_all(b"/")?;
-    num::u64(out, u64::from(s.of))
-}
-
 /// Written piece by piece rather than with `write!`: this runs once per packet.
-fn json_row(out: &mut impl Write, seg: &Segment, a: &Annotation) -> io::Result<()> {
+fn json_row(
+    out: &mut impl Write,
+    keys: &[Vec<u8>],
+    seg: &Segment,
+    a: &Annotation,
+) -> io::Result<()> {
     out.write_all(b"{\"frame\":")?;
     num::u64(out, a.frame)?;
     out.write_all(b",\"ts\":")?;
     secs6(out, seg.ts_ns)?;
-    out.write_all(b",\"conn\":")?;
-    num::u64(out, a.conn_id)?;
+    // The segment's header fields have always followed the connection number.
+    let mut fields = FIELDS.iter().zip(keys);
+    for (f, key) in fields.by_ref().take(1) {
+        json_field(out, key, f, a)?;
+    }
     out.write_all(b",\"src\":\"")?;
     num::ip(out, seg.src)?;
     out.write_all(b"\",\"sport\":")?;
@@ -189,36 +173,8 @@ fn json_row(out: &mut impl Write, seg: &Segment, a: &Annotation) -> io::Result<(
     num::u64(out, u64::from(seg.window))?;
     out.write_all(b",\"len\":")?;
     num::u64(out, u64::from(seg.payload_len))?;
-    for (key, value) in [
-        (&b",\"role\":\""[..], a.role.as_str()),
-        (b"\",\"event\":\"", a.event.as_str()),
-        (b"\",\"phase\":\"", a.phase.as_str()),
-    ] {
-        out.write_all(key)?;
-        out.write_all(value.as_bytes())?;
-    }
-    out.write_all(b"\",\"step\":")?;
-    if a.step.is_none() {
-        out.write_all(b"null")?;
-    } else {
-        out.write_all(b"\"")?;
-        write_step(out, a)?;
-        out.write_all(b"\"")?;
-    }
-    for (key, value) in [
-        (&b",\"client_state\":\""[..], a.client_state.as_str()),
-        (b"\",\"server_state\":\"", a.server_state.as_str()),
-        (b"\",\"conn_state\":\"", a.conn_state.as_str()),
-    ] {
-        out.write_all(key)?;
-        out.write_all(value.as_bytes())?;
-    }
-    out.write_all(b"\",\"history\":")?;
-    json_str(out, &a.history)?;
-    out.write_all(b",\"handshake_rtt\":")?;
-    match a.handshake_rtt_ns {
-        Some(ns) => secs9(out, ns)?,
-        None => out.write_all(b"null")?,
+    for (f, key) in fields {
+        json_field(out, key, f, a)?;
     }
     out.write_all(b",\"notes\":[")?;
     for (i, (_, name)) in a.notes.iter().enumerate() {
@@ -228,6 +184,29 @@ fn json_row(out: &mut impl Write, seg: &Segment, a: &Annotation) -> io::Result<(
         json_str(out, name)?;
     }
     out.write_all(b"]}\n")
+}
+
+/// `,"name":value` (`key` is `,"name":`): numbers and durations bare, text quoted, absent
+/// values `null`.
+#[inline]
+fn json_field(out: &mut impl Write, key: &[u8], f: &Field, a: &Annotation) -> io::Result<()> {
+    out.write_all(key)?;
+    match f.value(a) {
+        Value::Absent => out.write_all(b"null"),
+        Value::Uint(n) => num::u64(out, n),
+        Value::Str(Text::Name(s)) => {
+            out.write_all(b"\"")?;
+            out.write_all(s.as_bytes())?;
+            out.write_all(b"\"")
+        }
+        Value::Str(t @ Text::Inline(_)) => {
+            out.write_all(b"\"")?;
+            out.write_all(t.as_bytes())?;
+            out.write_all(b"\"")
+        }
+        Value::Str(t) => json_str(out, t.as_str()),
+        Value::DurationNs(ns) => secs9(out, ns),
+    }
 }
 
 /// Column widths of the packet table: the longest value each column can take, so rows can be
@@ -287,11 +266,12 @@ fn table_row(
     right(out, n.format(seg.payload_len).as_bytes(), 5)?;
     cell(out, a.event.as_str().as_bytes(), w.event)?;
     cell(out, a.phase.as_str().as_bytes(), w.phase)?;
-    let mut step = [0u8; 16];
-    let mut sw = &mut step[..];
-    write_step(&mut sw, a)?;
-    let slen = 16 - sw.len();
-    cell(out, &step[..slen], 5)?;
+    let step = tcplife_fields::step_value(a.step);
+    let step = match &step {
+        Value::Str(t) => t.as_str(),
+        _ => "",
+    };
+    cell(out, step.as_bytes(), 5)?;
     cell(out, a.client_state.as_str().as_bytes(), w.state)?;
     cell(out, a.server_state.as_str().as_bytes(), w.state)?;
     cell(out, a.conn_state.as_str().as_bytes(), 10)?;
