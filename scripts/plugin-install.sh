@@ -42,6 +42,11 @@ if [ -z "$lib" ]; then
 fi
 [ -f "$lib" ] || { echo "$me: $lib does not exist" >&2; exit 1; }
 lib=$(cd "$(dirname "$lib")" && pwd)/$(basename "$lib")
+# The profile's packet-list columns and their widths, rendered from the field schema
+# (crates/tcplife-fields; a test fails when these copies are stale).
+profile_src="$root/plugins/tcplife/profile"
+[ -r "$profile_src/preferences" ] && [ -r "$profile_src/recent" ] || {
+  echo "$me: $profile_src/preferences or recent is missing or unreadable" >&2; exit 1; }
 
 # Root installing into somebody else's home (HOME points there): the files must be that user's,
 # and only that user's Wireshark can tell whether it loads them.
@@ -142,39 +147,14 @@ else
   mkdir -p "$profile"
   {
     echo "$header"
-    cat <<'PREFS'
-# Packet list columns: the lifecycle of each TCP packet next to the usual ones.
-gui.column.format:
-	"No.", "%m",
-	"Time", "%t",
-	"Source", "%s",
-	"Destination", "%d",
-	"Protocol", "%p",
-	"Conn", "%Cus:tcplife.conn:0:R",
-	"Phase", "%Cus:tcplife.phase:0:R",
-	"Step", "%Cus:tcplife.step:0:R",
-	"Client state", "%Cus:tcplife.client_state:0:R",
-	"Server state", "%Cus:tcplife.server_state:0:R",
-	"Conn state", "%Cus:tcplife.conn_state:0:R",
-	"Info", "%i"
-PREFS
+    cat "$profile_src/preferences"
   } > "$prefs"
   (cd "$profile" && sha256sum preferences > "$stamp")
-  # Widths (pixels) of the lifecycle columns and Protocol, wide enough for their longest values
-  # ("SYN-RECEIVED", "data transfer", "HelloDemo"): Wireshark keeps them in the profile's recent
-  # file, which it rewrites on exit with the user's own widths, so an existing one is left alone.
+  # Widths (pixels) of the lifecycle columns and Protocol: Wireshark keeps them in the profile's
+  # recent file, which it rewrites on exit with the user's own widths, so an existing one is left
+  # alone.
   if [ ! -e "$profile/recent" ]; then
-    cat > "$profile/recent" <<'RECENT'
-# Column widths for the "TCP Lifecycle" profile, written by tcplife's scripts/plugin-install.sh.
-column.width:
-	%p, 84,
-	%Cus:tcplife.conn, 48,
-	%Cus:tcplife.phase, 112,
-	%Cus:tcplife.step, 52,
-	%Cus:tcplife.client_state, 118,
-	%Cus:tcplife.server_state, 118,
-	%Cus:tcplife.conn_state, 84
-RECENT
+    cat "$profile_src/recent" > "$profile/recent"
   fi
   echo "installed profile '$profile'"
 fi

@@ -4,6 +4,7 @@
 //! missing. Expected values for http_get.pcap come from Zeek's baseline beside the capture
 //! (`http_get.pcap.conn.tsv`) and from tshark on the same file.
 
+use std::collections::BTreeMap;
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
@@ -52,7 +53,11 @@ fn assert_exit(o: &Output, code: i32) {
     );
 }
 
-const TSV_HEADER: &str = "frame\tconn\trole\tevent\tphase\tstep\tclient_state\tserver_state\tconn_state\thistory\thandshake_rtt";
+/// `tcplife packets --format tsv`'s header: `frame` and the schema's fields
+/// (tests/samples/*.packets.tsv keep its bytes).
+fn tsv_header() -> String {
+    tcplife_report::TSV_COLUMNS.join("\t")
+}
 
 const ZEEK_FIELDS: &str = "#fields\tts\tuid\tid.orig_h\tid.orig_p\tid.resp_h\tid.resp_p\tproto\tservice\tduration\torig_bytes\tresp_bytes\tconn_state\tlocal_orig\tlocal_resp\tmissed_bytes\thistory\torig_pkts\torig_ip_bytes\tresp_pkts\tresp_ip_bytes\ttunnel_parents\ttcplife_conn_id\ttcplife_ending\ttcplife_first_closer\ttcplife_client_state\ttcplife_server_state\ttcplife_handshake_rtt";
 
@@ -367,21 +372,31 @@ fn packets_tsv_header_and_rows() {
     assert_eq!(stderr(&o), "");
     let out = stdout(&o);
     let lines: Vec<&str> = out.lines().collect();
-    assert_eq!(lines[0], TSV_HEADER);
+    assert_eq!(lines[0], tsv_header());
     assert_eq!(lines.len(), 15);
-    let rows: Vec<Vec<&str>> = lines[1..].iter().map(|l| l.split('\t').collect()).collect();
+    // Cells by column name (the schema's), not by position.
+    let header: Vec<&str> = lines[0].split('\t').collect();
+    let rows: Vec<BTreeMap<&str, &str>> = lines[1..]
+        .iter()
+        .map(|l| header.iter().copied().zip(l.split('\t')).collect())
+        .collect();
     for (i, r) in rows.iter().enumerate() {
-        assert_eq!(r.len(), 11, "{}", lines[i + 1]);
-        assert_eq!(r[0], (i + 1).to_string());
-        assert_eq!(r[1], "1");
+        assert_eq!(
+            lines[i + 1].split('\t').count(),
+            header.len(),
+            "{}",
+            lines[i + 1]
+        );
+        assert_eq!(r["frame"], (i + 1).to_string());
+        assert_eq!(r["conn"], "1");
     }
     // Who sent each frame, from tshark's ip.src.
-    let roles: Vec<&str> = rows.iter().map(|r| r[2]).collect();
+    let roles: Vec<&str> = rows.iter().map(|r| r["role"]).collect();
     let c = "client";
     let s = "server";
     assert_eq!(roles, [c, s, c, c, s, s, s, s, s, c, c, c, s, c]);
     // Zeek's history letters as each packet adds them.
-    let history: Vec<&str> = rows.iter().map(|r| r[9]).collect();
+    let history: Vec<&str> = rows.iter().map(|r| r["history"]).collect();
     assert_eq!(
         history,
         [
@@ -389,7 +404,10 @@ fn packets_tsv_header_and_rows() {
             "ShADad", "ShADadF", "ShADadFf", "ShADadFf"
         ]
     );
-    let handshake: Vec<(&str, &str, &str)> = rows[..3].iter().map(|r| (r[3], r[4], r[5])).collect();
+    let handshake: Vec<(&str, &str, &str)> = rows[..3]
+        .iter()
+        .map(|r| (r["event"], r["phase"], r["step"]))
+        .collect();
     assert_eq!(
         handshake,
         [
@@ -398,17 +416,17 @@ fn packets_tsv_header_and_rows() {
             ("handshake ACK", "handshake", "3/3"),
         ]
     );
-    assert_eq!(rows[0][6], "SYN-SENT");
-    assert_eq!(rows[2][6], "ESTABLISHED");
-    assert_eq!(rows[2][7], "ESTABLISHED");
-    assert_eq!(rows[3][4], "data transfer");
+    assert_eq!(rows[0]["client_state"], "SYN-SENT");
+    assert_eq!(rows[2]["client_state"], "ESTABLISHED");
+    assert_eq!(rows[2]["server_state"], "ESTABLISHED");
+    assert_eq!(rows[3]["phase"], "data transfer");
     // The handshake RTT is unknown until the handshake completes: SYN at .869344, its
     // completing ACK at .939378 (tshark's frame.time_epoch).
-    assert_eq!(rows[1][10], "");
-    assert_eq!(rows[2][10], "0.070034000");
-    assert_eq!(rows[13][10], "0.070034000");
-    assert_eq!(rows[11][4], "teardown");
-    assert_eq!(rows[13][8], "SF");
+    assert_eq!(rows[1]["handshake_rtt"], "");
+    assert_eq!(rows[2]["handshake_rtt"], "0.070034000");
+    assert_eq!(rows[13]["handshake_rtt"], "0.070034000");
+    assert_eq!(rows[11]["phase"], "teardown");
+    assert_eq!(rows[13]["conn_state"], "SF");
 }
 
 #[test]
@@ -489,7 +507,7 @@ fn conns_default_format_off_a_terminal_is_zeek() {
     assert!(stdout(&o).starts_with("#separator \\x09\n"));
     let o = run(&["packets", path_str(&http_get())]);
     assert_exit(&o, 0);
-    assert!(stdout(&o).starts_with(&format!("{TSV_HEADER}\n")));
+    assert!(stdout(&o).starts_with(&format!("{}\n", tsv_header())));
 }
 
 #[test]

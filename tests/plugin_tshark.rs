@@ -11,31 +11,34 @@ use std::process::{Command, Output};
 
 use tcplife_tests::{project_root, shared_captures, workspace_bin};
 
-/// Fields in the order of `tcplife packets --format tsv`'s columns.
-const FIELDS: [&str; 10] = [
-    "tcplife.conn",
-    "tcplife.role",
-    "tcplife.event",
-    "tcplife.phase",
-    "tcplife.step",
-    "tcplife.client_state",
-    "tcplife.server_state",
-    "tcplife.conn_state",
-    "tcplife.history",
-    "tcplife.handshake_rtt",
-];
+/// The plugin's fields (`tcplife.conn`...), in the order of `tcplife packets --format tsv`'s
+/// columns: the schema's (crates/tcplife-fields).
+fn field_names() -> Vec<String> {
+    tcplife_fields::FIELDS
+        .iter()
+        .map(|f| f.filter_name())
+        .collect()
+}
 
-const EXPERTS: [&str; 9] = [
-    "tcplife.expert.refused",
-    "tcplife.expert.reset_by_client",
-    "tcplife.expert.reset_by_server",
-    "tcplife.expert.handshake_incomplete",
-    "tcplife.expert.data_before_handshake",
-    "tcplife.expert.retransmitted_syn",
-    "tcplife.expert.retransmitted_fin",
-    "tcplife.expert.not_closed",
-    "tcplife.expert.zero_window",
-];
+fn expert_names() -> Vec<String> {
+    tcplife_fields::EXPERTS
+        .iter()
+        .map(|e| e.filter_name())
+        .collect()
+}
+
+/// Index of the TSV column `name` in `tcplife packets --format tsv` and in `plugin_tsv` lines.
+fn col(name: &str) -> usize {
+    tcplife_report::TSV_COLUMNS
+        .iter()
+        .position(|c| *c == name)
+        .unwrap_or_else(|| panic!("no TSV column {name}"))
+}
+
+/// The value of column `name` in a TSV line.
+fn cell<'l>(line: &'l str, name: &str) -> &'l str {
+    line.split('\t').nth(col(name)).unwrap_or("")
+}
 
 fn ok<T>(r: tshark_testkit::Result<T>) -> T {
     r.unwrap_or_else(|e| panic!("{e}"))
@@ -178,7 +181,7 @@ fn cli_tsv(capture: &Path) -> Vec<String> {
     let mut lines = text.lines();
     assert_eq!(
         lines.next(),
-        Some("frame\tconn\trole\tevent\tphase\tstep\tclient_state\tserver_state\tconn_state\thistory\thandshake_rtt")
+        Some(tcplife_report::TSV_COLUMNS.join("\t").as_str())
     );
     lines.map(str::to_string).collect()
 }
@@ -186,9 +189,9 @@ fn cli_tsv(capture: &Path) -> Vec<String> {
 fn field_args(extra: &[&str]) -> Vec<String> {
     let mut args: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
     args.extend(["-T", "fields", "-e", "frame.number"].map(String::from));
-    for f in FIELDS {
+    for f in field_names() {
         args.push("-e".into());
-        args.push(f.into());
+        args.push(f);
     }
     args
 }
@@ -214,23 +217,33 @@ fn tshark_lists_the_plugin_its_protocols_and_every_field() {
             (cols.len() > 2 && (cols[0] == "F" || cols[0] == "P")).then(|| cols[2])
         })
         .collect();
-    for name in FIELDS.iter().chain(EXPERTS.iter()).chain(
+    let names = field_names().into_iter().chain(expert_names()).chain(
         [
             "tcplife",
             "hellodemo",
             "hellodemo.greeting",
             "hellodemo.message",
         ]
-        .iter(),
-    ) {
-        assert!(registered.contains(name), "tshark -G fields lacks {name}");
+        .map(String::from),
+    );
+    for name in names {
+        assert!(
+            registered.contains(name.as_str()),
+            "tshark -G fields lacks {name}"
+        );
     }
-    // Field types decide how tshark prints them, which the CLI's TSV mirrors.
-    for (name, ty) in [
-        ("tcplife.conn", "FT_UINT32"),
-        ("tcplife.phase", "FT_STRING"),
-        ("tcplife.handshake_rtt", "FT_RELATIVE_TIME"),
-    ] {
+    // Field types decide how tshark prints them, which the CLI's TSV mirrors; the description
+    // is the schema's too.
+    for f in &tcplife_fields::FIELDS {
+        let (name, ty) = (f.filter_name(), f.kind.wireshark_type());
+        assert!(
+            fields
+                .lines()
+                .any(|l| l.ends_with(&format!("\t{}", f.description))
+                    && l.contains(&format!("\t{name}\t"))),
+            "{name}'s description is not {:?}",
+            f.description
+        );
         assert!(
             fields
                 .lines()
@@ -292,7 +305,7 @@ fn fields_equal_the_cli_tsv_one_pass_and_two_pass() {
 /// Frames whose line differs between the CLI's TSV and tshark's fields, matched by frame
 /// number; a frame on one side only counts too.
 fn differing_frames(expected: &[String], got: &[String]) -> usize {
-    let key = |l: &String| l.split('\t').next().unwrap_or("").to_string();
+    let key = |l: &String| cell(l, "frame").to_string();
     let want: std::collections::BTreeMap<String, &String> =
         expected.iter().map(|l| (key(l), l)).collect();
     let have: std::collections::BTreeMap<String, &String> =
@@ -329,8 +342,8 @@ fn display_filters_select_exactly_the_expected_frames() {
     for capture in conformance_captures() {
         let expected: Vec<String> = cli_tsv(&capture)
             .iter()
-            .filter(|l| l.split('\t').nth(4) == Some("handshake"))
-            .map(|l| l.split('\t').next().unwrap().to_string())
+            .filter(|l| cell(l, "phase") == "handshake")
+            .map(|l| cell(l, "frame").to_string())
             .collect();
         let cap = sb.capture(&capture);
         let cap = cap.to_string_lossy();
@@ -420,11 +433,11 @@ fn info_column_tag_experts_and_preference() {
     let tags: Vec<String> = cli_tsv(&shared_captures().join("zeek/http_get.pcap"))
         .iter()
         .map(|l| {
-            let v: Vec<&str> = l.split('\t').collect();
-            if v[5].is_empty() {
-                format!("[{}]", v[4])
+            let (phase, step) = (cell(l, "phase"), cell(l, "step"));
+            if step.is_empty() {
+                format!("[{phase}]")
             } else {
-                format!("[{} {}]", v[4], v[5])
+                format!("[{phase} {step}]")
             }
         })
         .collect();
@@ -735,9 +748,9 @@ fn end_of_capture_notes_match_the_cli_endings() {
                 .map(|(id, _)| {
                     let last = tsv
                         .iter()
-                        .rfind(|l| l.split('\t').nth(1) == Some(id.as_str()))
+                        .rfind(|l| cell(l, "conn") == id.as_str())
                         .expect("the connection has packets");
-                    (last.split('\t').next().unwrap().to_string(), id.clone())
+                    (cell(last, "frame").to_string(), id.clone())
                 })
                 .collect();
             expected.sort();
@@ -854,7 +867,11 @@ fn field_titles_and_profile_columns_follow_one_naming_rule() {
         })
         .collect();
     let names: Vec<&str> = titles.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(names, FIELDS, "the lifecycle fields, in registration order");
+    assert_eq!(
+        names,
+        field_names(),
+        "the lifecycle fields, in registration order"
+    );
     for (name, title) in &titles {
         assert_eq!(title, &title_of(name), "{name}");
     }
@@ -884,7 +901,12 @@ fn field_titles_and_profile_columns_follow_one_naming_rule() {
             columns += 1;
         }
     }
-    assert_eq!(columns, 6, "{prefs}");
+    let profile_fields = tcplife_fields::FIELDS
+        .iter()
+        .filter(|f| f.column_width.is_some())
+        .count();
+    assert_eq!(columns, profile_fields, "{prefs}");
+    assert!(columns >= 6, "{prefs}");
 }
 
 /// `scripts/NAME ARGS` run by `cmd` (the sandbox's unprivileged user, or root): exit code,
@@ -1006,26 +1028,40 @@ fn install_script_profile_columns_and_uninstall() {
     let text = String::from_utf8(out.stdout).unwrap();
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 3, "{text}");
-    for (line, want) in lines.iter().zip([
-        " 1 handshake 1/3 SYN-SENT LISTEN S0 ",
-        " 1 handshake 2/3 ESTABLISHED SYN-RECEIVED S1 ",
-        " 1 handshake 3/3 ESTABLISHED ESTABLISHED S1 ",
-    ]) {
+    // The profile's lifecycle columns, in the schema's order, hold what the CLI says.
+    let tsv = cli_tsv(&shared_captures().join("zeek/http_get.pcap"));
+    let wants: Vec<String> = tsv[..3]
+        .iter()
+        .map(|row| {
+            let cells: Vec<&str> = tcplife_fields::FIELDS
+                .iter()
+                .filter(|f| f.column_width.is_some())
+                .map(|f| cell(row, f.name))
+                .collect();
+            format!(" {} ", cells.join(" "))
+        })
+        .collect();
+    assert_eq!(wants[0], " 1 handshake 1/3 SYN-SENT LISTEN S0 ");
+    for (line, want) in lines.iter().zip(&wants) {
         assert!(
-            line.contains(want),
+            line.contains(want.as_str()),
             "profile columns missing: {line:?} lacks {want:?}"
         );
     }
-    // Column widths for the GUI (tshark does not read them; docs/screenshot.png shows them).
+    // The files are the ones rendered from the schema (plugins/tcplife/profile/), the
+    // installer's own first line aside; the widths are for the GUI (tshark does not read them;
+    // docs/screenshot.png shows them).
+    let prefs = fs::read_to_string(profile.join("preferences")).unwrap();
+    let (first, rest) = prefs.split_once('\n').unwrap();
+    assert!(
+        first.starts_with("# Wireshark profile \"TCP Lifecycle\""),
+        "{first}"
+    );
+    assert_eq!(rest, tcplife_fields::render::profile_preferences());
     let recent =
         std::fs::read_to_string(profile.join("recent")).expect("the profile's recent file");
-    for w in [
-        "%Cus:tcplife.phase, 112,",
-        "%Cus:tcplife.client_state, 118,",
-        "%Cus:tcplife.server_state, 118,",
-    ] {
-        assert!(recent.contains(w), "{w} not in\n{recent}");
-    }
+    assert_eq!(recent, tcplife_fields::render::profile_recent());
+    assert!(recent.contains("\t%Cus:tcplife.phase, 112,\n"), "{recent}");
     // Wireshark's own window state does not make the profile the user's.
     fs::write(profile.join("recent"), "gui.toolbar_main_show: TRUE\n").unwrap();
     let (code, out, err) = run_script(sb.unprivileged(&script_path("plugin-uninstall.sh")), &[]);

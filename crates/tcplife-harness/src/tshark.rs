@@ -77,16 +77,9 @@ impl Tshark {
             "-E",
             "separator=/t",
         ];
-        let fields: Vec<String> = TSV_COLUMNS
-            .iter()
-            .map(|c| {
-                if *c == "frame" {
-                    "frame.number".to_string()
-                } else {
-                    format!("tcplife.{c}")
-                }
-            })
-            .collect();
+        // The TSV's columns: `frame` is Wireshark's frame number, the rest the schema's fields.
+        let mut fields = vec!["frame.number".to_string()];
+        fields.extend(tcplife_fields::FIELDS.iter().map(|f| f.filter_name()));
         for f in &fields {
             args.push("-e");
             args.push(f);
@@ -122,24 +115,25 @@ impl Tshark {
     }
 }
 
-/// The packet-list columns tshark shows: the usual ones and the plugin's lifecycle fields (the
-/// columns of the "TCP Lifecycle" profile that scripts/plugin-install.sh installs).
-const VIEW_COLUMNS: [(&str, &str); 9] = [
-    ("No.", "%m"),
-    ("Protocol", "%p"),
-    ("Conn", "%Cus:tcplife.conn:0:R"),
-    ("Phase", "%Cus:tcplife.phase:0:R"),
-    ("Step", "%Cus:tcplife.step:0:R"),
-    ("Client state", "%Cus:tcplife.client_state:0:R"),
-    ("Server state", "%Cus:tcplife.server_state:0:R"),
-    ("Conn state", "%Cus:tcplife.conn_state:0:R"),
-    ("Info", "%i"),
-];
+/// The packet-list columns tshark shows: the usual ones around the lifecycle columns of the
+/// "TCP Lifecycle" profile (crates/tcplife-fields renders both).
+fn view_columns() -> Vec<(String, String)> {
+    let mut cols = vec![("No.".to_string(), "%m".to_string())];
+    cols.push(("Protocol".into(), "%p".into()));
+    cols.extend(
+        tcplife_fields::render::profile_columns()
+            .into_iter()
+            .map(|(title, format)| (title.to_string(), format)),
+    );
+    cols.push(("Info".into(), "%i".into()));
+    cols
+}
 
 impl Tshark {
     /// tshark's packet list for the capture with the lifecycle columns, aligned.
     pub fn view(&self, capture: &Path, port: u16) -> Result<String, String> {
-        let format: Vec<String> = VIEW_COLUMNS
+        let columns = view_columns();
+        let format: Vec<String> = columns
             .iter()
             .map(|(title, fmt)| format!("\"{title}\",\"{fmt}\""))
             .collect();
@@ -158,7 +152,7 @@ impl Tshark {
                 String::from_utf8_lossy(&out.stderr).trim()
             ));
         }
-        let mut rows = vec![VIEW_COLUMNS.iter().map(|(t, _)| t.to_string()).collect()];
+        let mut rows = vec![columns.iter().map(|(t, _)| t.clone()).collect()];
         rows.extend(
             String::from_utf8_lossy(&out.stdout)
                 .lines()

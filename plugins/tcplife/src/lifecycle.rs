@@ -15,10 +15,8 @@ use std::sync::{Mutex, OnceLock};
 
 use epan::Encap;
 use tcplife_capture::{slice_frame, LinkType};
-use tcplife_engine::{
-    Annotation, Config, ConnState, ConnSummary, Ending, Event, Notes, Phase, Role, Run, Segment,
-    Sink, TcpState,
-};
+use tcplife_engine::{Annotation, Config, ConnSummary, Ending, Notes, Run, Segment, Sink};
+use tcplife_fields::{Kind, Value, EXPERTS, FIELDS};
 
 use epan::{
     on_file_closed, on_new_file, Base, BoolPref, CText, Dissector, Expert, ExpertGroup, Field,
@@ -28,16 +26,8 @@ use epan::{
 struct Ids {
     proto: Protocol,
     ett: Subtree,
-    conn: Field,
-    role: Field,
-    event: Field,
-    phase: Field,
-    step: Field,
-    client_state: Field,
-    server_state: Field,
-    conn_state: Field,
-    history: Field,
-    handshake_rtt: Field,
+    /// One per `tcplife_fields::FIELDS` entry, in its order.
+    fields: Vec<Field>,
     experts: Vec<(Notes, Expert)>,
     info_tag: BoolPref,
     info_tag_first: BoolPref,
@@ -45,153 +35,63 @@ struct Ids {
 
 static IDS: OnceLock<Ids> = OnceLock::new();
 
-/// Expert infos: (note, filter name, summary, group, severity).
-const EXPERTS: [(
-    Notes,
-    &std::ffi::CStr,
-    &std::ffi::CStr,
-    ExpertGroup,
-    Severity,
-); 9] = [
-    (
-        Notes::REFUSED,
-        c"tcplife.expert.refused",
-        c"Connection refused (the SYN was answered by a RST)",
-        ExpertGroup::Sequence,
-        Severity::Warn,
-    ),
-    (
-        Notes::RESET_BY_CLIENT,
-        c"tcplife.expert.reset_by_client",
-        c"Connection reset by the client",
-        ExpertGroup::Sequence,
-        Severity::Warn,
-    ),
-    (
-        Notes::RESET_BY_SERVER,
-        c"tcplife.expert.reset_by_server",
-        c"Connection reset by the server",
-        ExpertGroup::Sequence,
-        Severity::Warn,
-    ),
-    (
-        Notes::DATA_BEFORE_HANDSHAKE,
-        c"tcplife.expert.data_before_handshake",
-        c"Data sent before the handshake completed",
-        ExpertGroup::Protocol,
-        Severity::Warn,
-    ),
-    (
-        Notes::RETRANSMITTED_SYN,
-        c"tcplife.expert.retransmitted_syn",
-        c"Retransmitted SYN",
-        ExpertGroup::Sequence,
-        Severity::Note,
-    ),
-    (
-        Notes::RETRANSMITTED_FIN,
-        c"tcplife.expert.retransmitted_fin",
-        c"Retransmitted FIN",
-        ExpertGroup::Sequence,
-        Severity::Note,
-    ),
-    (
-        Notes::ZERO_WINDOW,
-        c"tcplife.expert.zero_window",
-        c"Zero window: the receiver cannot take more data",
-        ExpertGroup::Sequence,
-        Severity::Warn,
-    ),
-    (
-        Notes::HANDSHAKE_INCOMPLETE,
-        c"tcplife.expert.handshake_incomplete",
-        c"The handshake never completed (last packet of the connection in the capture)",
-        ExpertGroup::Sequence,
-        Severity::Note,
-    ),
-    (
-        Notes::NOT_CLOSED,
-        c"tcplife.expert.not_closed",
-        c"Connection not closed by the end of the capture (its last packet)",
-        ExpertGroup::Sequence,
-        Severity::Note,
-    ),
-];
+/// Wireshark keeps the registered names for the whole process: made once, never freed.
+fn leak(s: &str) -> &'static CStr {
+    Box::leak(CString::new(s).unwrap_or_default().into_boxed_c_str())
+}
+
+fn field_kind(kind: Kind) -> FieldKind {
+    match kind {
+        // 32 bits, as tcp.stream.
+        Kind::U32 => FieldKind::Uint {
+            bytes: 4,
+            base: Base::Dec,
+        },
+        Kind::Str => FieldKind::Str,
+        Kind::Duration => FieldKind::Duration,
+    }
+}
+
+fn expert_group(group: tcplife_fields::Group) -> ExpertGroup {
+    match group {
+        tcplife_fields::Group::Sequence => ExpertGroup::Sequence,
+        tcplife_fields::Group::Protocol => ExpertGroup::Protocol,
+    }
+}
+
+fn severity(severity: tcplife_fields::Severity) -> Severity {
+    match severity {
+        tcplife_fields::Severity::Note => Severity::Note,
+        tcplife_fields::Severity::Warn => Severity::Warn,
+    }
+}
 
 pub fn register() {
     let proto = Protocol::register(c"TCP Lifecycle", c"TCPLife", c"tcplife");
-    let f = |name, abbrev, kind, blurb| proto.field(name, abbrev, kind, blurb);
     let ids = Ids {
         proto,
         ett: Subtree::register(),
-        conn: f(
-            c"Conn",
-            c"tcplife.conn",
-            // 32 bits, as tcp.stream.
-            FieldKind::Uint {
-                bytes: 4,
-                base: Base::Dec,
-            },
-            c"tcplife's connection number, in order of each connection's first packet",
-        ),
-        role: f(
-            c"Role",
-            c"tcplife.role",
-            FieldKind::Str,
-            c"Who sent the packet: client (the side that opened) or server",
-        ),
-        event: f(
-            c"Event",
-            c"tcplife.event",
-            FieldKind::Str,
-            c"What the packet does in the connection's life",
-        ),
-        phase: f(
-            c"Phase",
-            c"tcplife.phase",
-            FieldKind::Str,
-            c"handshake, data transfer, teardown, reset or closed",
-        ),
-        step: f(
-            c"Step",
-            c"tcplife.step",
-            FieldKind::Str,
-            c"Step of the handshake (n/3) or teardown (n/4)",
-        ),
-        client_state: f(
-            c"Client state",
-            c"tcplife.client_state",
-            FieldKind::Str,
-            c"The client's RFC 9293 state after this packet",
-        ),
-        server_state: f(
-            c"Server state",
-            c"tcplife.server_state",
-            FieldKind::Str,
-            c"The server's RFC 9293 state after this packet",
-        ),
-        conn_state: f(
-            c"Conn state",
-            c"tcplife.conn_state",
-            FieldKind::Str,
-            c"Zeek's conn_state (S0, S1, SF, REJ, ...) as it stands after this packet",
-        ),
-        history: f(
-            c"History",
-            c"tcplife.history",
-            FieldKind::Str,
-            c"Zeek's history string (ShADadFf...) as it stands after this packet",
-        ),
-        handshake_rtt: f(
-            c"Handshake RTT",
-            c"tcplife.handshake_rtt",
-            FieldKind::Duration,
-            c"Time from the client's SYN to the ACK completing the handshake",
-        ),
+        fields: FIELDS
+            .iter()
+            .map(|f| {
+                proto.field(
+                    leak(f.title),
+                    leak(&f.filter_name()),
+                    field_kind(f.kind),
+                    leak(f.description),
+                )
+            })
+            .collect(),
         experts: EXPERTS
             .iter()
-            .map(|&(note, name, summary, group, severity)| {
-                (note, proto.expert(name, summary, group, severity))
+            .map(|e| {
+                let id = proto.expert(
+                    leak(&e.filter_name()),
+                    leak(e.summary),
+                    expert_group(e.group),
+                    severity(e.severity),
+                );
+                (e.note, id)
             })
             .collect(),
         info_tag: proto.bool_pref(
@@ -484,52 +384,8 @@ impl Dissector for Lifecycle {
     }
 }
 
-/// The engine's names as C strings, made once: building them per packet would cost more than
-/// the engine does.
-struct Names {
-    role: Vec<CString>,
-    event: Vec<CString>,
-    phase: Vec<CString>,
-    tcp_state: Vec<CString>,
-    conn_state: Vec<CString>,
-}
-
-fn c_names<T: Copy>(all: &[T], name: impl Fn(T) -> &'static str) -> Vec<CString> {
-    all.iter()
-        .map(|&v| CString::new(name(v)).unwrap_or_default())
-        .collect()
-}
-
-impl Names {
-    fn new() -> Self {
-        Names {
-            role: c_names(&[Role::Client, Role::Server], Role::as_str),
-            event: c_names(&Event::ALL, Event::as_str),
-            phase: c_names(&Phase::ALL, Phase::as_str),
-            tcp_state: c_names(&TcpState::ALL, TcpState::as_str),
-            conn_state: c_names(&ConnState::ALL, ConnState::as_str),
-        }
-    }
-}
-
-fn pick<'n, T: PartialEq>(all: &[T], names: &'n [CString], v: T) -> &'n CStr {
-    all.iter()
-        .position(|x| *x == v)
-        .and_then(|i| names.get(i))
-        .map_or(c"", |c| c.as_c_str())
-}
-
-static NAMES: OnceLock<Names> = OnceLock::new();
-
 fn show(pkt: &mut Packet<'_>, ids: &Ids, a: &Annotation, extra: Notes) -> Result<(), Thrown> {
-    let names = NAMES.get_or_init(Names::new);
-    let role = pick(&[Role::Client, Role::Server], &names.role, a.role);
-    let event = pick(&Event::ALL, &names.event, a.event);
-    let phase = pick(&Phase::ALL, &names.phase, a.phase);
-    let mut step = CText::<16>::default();
-    let _ = write!(step, "{}", a.step);
-    let has_step = !step.is_empty();
-    let step = step.as_cstr();
+    let has_step = !a.step.is_none();
     let mut proto_item = None;
     if let Some(root) = pkt.tree(ids.proto) {
         // Under TCP's item, as TCP's own analysis subtrees: a top-level item would show in
@@ -552,35 +408,36 @@ fn show(pkt: &mut Packet<'_>, ids: &Ids, a: &Annotation, extra: Notes) -> Result
         }
         let (item, sub) = tree.add_protocol(ids.proto, ids.ett, 0, 0, Some(label.as_cstr()))?;
         proto_item = Some(item);
-        // tcp.stream's width; past 2^32 connections the number stops growing.
-        sub.add_generated_u64(ids.conn, a.conn_id.min(u64::from(u32::MAX)))?;
-        let mut history = CText::<128>::default();
-        history.push(&a.history);
-        let history = history.as_cstr();
-        let client = pick(&TcpState::ALL, &names.tcp_state, a.client_state);
-        let server = pick(&TcpState::ALL, &names.tcp_state, a.server_state);
-        let conn_state = pick(&ConnState::ALL, &names.conn_state, a.conn_state);
-        let items = [
-            (ids.role, role),
-            (ids.event, event),
-            (ids.phase, phase),
-            (ids.step, step),
-            (ids.client_state, client),
-            (ids.server_state, server),
-            (ids.conn_state, conn_state),
-            (ids.history, history),
-        ];
-        // No step item at all when there is no step, so `tcplife.step` filters and columns stay
-        // empty rather than matching "".
-        if has_step {
-            sub.add_generated_strs(&items)?;
-        } else {
-            sub.add_generated_strs(&[items[0], items[1], items[2]])?;
-            sub.add_generated_strs(&items[4..])?;
+        // Each run of string fields goes to Wireshark in one call, as C strings copied onto the
+        // stack (no allocation per packet). An absent value adds no item at all, so its filters
+        // and columns stay empty rather than matching "".
+        let mut texts: [CText<128>; FIELDS.len()] = std::array::from_fn(|_| CText::default());
+        let mut batch = [(ids.fields[0], c""); FIELDS.len()];
+        let mut n = 0;
+        for ((spec, &field), text) in FIELDS.iter().zip(&ids.fields).zip(texts.iter_mut()) {
+            match spec.value(a) {
+                Value::Absent => {}
+                Value::Str(t) => {
+                    text.push(t.as_str());
+                    if let Some(slot) = batch.get_mut(n) {
+                        *slot = (field, text.as_cstr());
+                        n += 1;
+                    }
+                }
+                Value::Uint(v) => {
+                    sub.add_generated_strs(&batch[..n])?;
+                    n = 0;
+                    // The fields are 32 bits wide, as tcp.stream; past 2^32 the number stops.
+                    sub.add_generated_u64(field, v.min(u64::from(u32::MAX)))?;
+                }
+                Value::DurationNs(ns) => {
+                    sub.add_generated_strs(&batch[..n])?;
+                    n = 0;
+                    sub.add_generated_duration_ns(field, ns)?;
+                }
+            }
         }
-        if let Some(ns) = a.handshake_rtt_ns {
-            sub.add_generated_duration_ns(ids.handshake_rtt, ns)?;
-        }
+        sub.add_generated_strs(&batch[..n])?;
     }
     let notes = Notes(a.notes.0 | extra.0);
     if !notes.is_empty() {
