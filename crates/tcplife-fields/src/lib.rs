@@ -20,7 +20,7 @@
 
 #![forbid(unsafe_code)]
 
-use tcplife_engine::{Annotation, ConnState, Event, Notes, Phase, Step, TcpState};
+use tcplife_engine::{Annotation, ConnState, Event, Notes, Phase, Role, Step, TcpState};
 
 pub mod render;
 
@@ -70,8 +70,10 @@ pub enum Value<'a> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Text<'a> {
     /// One of the engine's names (`SYN-ACK`, `ESTABLISHED`): printable ASCII without quotes or
-    /// backslashes, so JSON and C strings take it as it is.
-    Name(&'static str),
+    /// backslashes, so JSON and C strings take it as it is; `index` is its place in the field's
+    /// [`Values::names`], so that a consumer can keep something per name (the plugin keeps C
+    /// strings).
+    Name { text: &'static str, index: u8 },
     /// Any text from the annotation (the history).
     Borrowed(&'a str),
     /// Formatted here (the step): digits, `+` and `/`.
@@ -83,7 +85,7 @@ impl<'a> Text<'a> {
     #[inline]
     pub fn as_bytes(&self) -> &[u8] {
         match self {
-            Text::Name(s) | Text::Borrowed(s) => s.as_bytes(),
+            Text::Name { text: s, .. } | Text::Borrowed(s) => s.as_bytes(),
             Text::Inline(i) => &i.buf[..usize::from(i.len)],
         }
     }
@@ -91,7 +93,7 @@ impl<'a> Text<'a> {
     #[inline]
     pub fn as_str(&self) -> &str {
         match self {
-            Text::Name(s) | Text::Borrowed(s) => s,
+            Text::Name { text: s, .. } | Text::Borrowed(s) => s,
             Text::Inline(i) => i.as_str(),
         }
     }
@@ -155,8 +157,10 @@ pub fn step_value(s: Step) -> Value<'static> {
     Value::Str(Text::Inline(t))
 }
 
-const fn name(s: &'static str) -> Value<'static> {
-    Value::Str(Text::Name(s))
+/// An engine name and its place in the field's `Values::names` (its enum's `ALL`, which lists
+/// the variants in declaration order; a test checks both).
+const fn name(text: &'static str, index: u8) -> Value<'static> {
+    Value::Str(Text::Name { text, index })
 }
 
 /// How the docs describe a field's values.
@@ -164,7 +168,8 @@ const fn name(s: &'static str) -> Value<'static> {
 pub struct Values {
     /// Prose (Markdown); may be empty when `names` says it all.
     pub text: &'static str,
-    /// Every value the field can take, when it is one of the engine's names.
+    /// Every value the field can take, when it is one of the engine's names: the docs list
+    /// them, and the plugin makes their C strings once instead of copying them per packet.
     pub names: fn() -> Vec<&'static str>,
 }
 
@@ -231,11 +236,11 @@ pub const FIELDS: [Field; 10] = [
         kind: Kind::Str,
         description: "Who sent the packet: client (the side that opened) or server",
         values: Values {
-            text: "`client` (Zeek's originator) or `server`",
-            names: no_names,
+            text: "who sent the packet (the client is Zeek's originator)",
+            names: || vec![Role::Client.as_str(), Role::Server.as_str()],
         },
         column_width: None,
-        get: |a| name(a.role.as_str()),
+        get: |a| name(a.role.as_str(), a.role as u8),
     },
     Field {
         name: "event",
@@ -247,7 +252,7 @@ pub const FIELDS: [Field; 10] = [
             names: || Event::ALL.iter().map(|e| e.as_str()).collect(),
         },
         column_width: None,
-        get: |a| name(a.event.as_str()),
+        get: |a| name(a.event.as_str(), a.event as u8),
     },
     Field {
         name: "phase",
@@ -259,7 +264,7 @@ pub const FIELDS: [Field; 10] = [
             names: || Phase::ALL.iter().map(|p| p.as_str()).collect(),
         },
         column_width: Some(112),
-        get: |a| name(a.phase.as_str()),
+        get: |a| name(a.phase.as_str(), a.phase as u8),
     },
     Field {
         name: "step",
@@ -288,7 +293,7 @@ pub const FIELDS: [Field; 10] = [
             names: tcp_states,
         },
         column_width: Some(118),
-        get: |a| name(a.client_state.as_str()),
+        get: |a| name(a.client_state.as_str(), a.client_state as u8),
     },
     Field {
         name: "server_state",
@@ -300,7 +305,7 @@ pub const FIELDS: [Field; 10] = [
             names: tcp_states,
         },
         column_width: Some(118),
-        get: |a| name(a.server_state.as_str()),
+        get: |a| name(a.server_state.as_str(), a.server_state as u8),
     },
     Field {
         name: "conn_state",
@@ -312,7 +317,7 @@ pub const FIELDS: [Field; 10] = [
             names: || ConnState::ALL.iter().map(|c| c.as_str()).collect(),
         },
         column_width: Some(84),
-        get: |a| name(a.conn_state.as_str()),
+        get: |a| name(a.conn_state.as_str(), a.conn_state as u8),
     },
     Field {
         name: "history",

@@ -145,3 +145,71 @@ fn engine_names_need_no_escaping() {
         );
     }
 }
+
+/// Every engine name an accessor gives is at its `index` in the field's `Values::names`, for
+/// every variant of every enum (so the plugin's C strings per name are found, not copied).
+#[test]
+fn name_indexes_point_into_the_names() {
+    let base = Annotation {
+        frame: 1,
+        conn_id: 1,
+        role: tcplife_engine::Role::Client,
+        event: Event::Syn,
+        phase: Phase::Handshake,
+        step: Step::NONE,
+        client_state: TcpState::SynSent,
+        server_state: TcpState::Listen,
+        conn_state: ConnState::S0,
+        history: "S".into(),
+        handshake_rtt_ns: None,
+        notes: Notes::default(),
+    };
+    let mut annotations = Vec::new();
+    for role in [tcplife_engine::Role::Client, tcplife_engine::Role::Server] {
+        annotations.push(Annotation {
+            role,
+            ..base.clone()
+        });
+    }
+    for event in Event::ALL {
+        annotations.push(Annotation {
+            event,
+            ..base.clone()
+        });
+    }
+    for phase in Phase::ALL {
+        annotations.push(Annotation {
+            phase,
+            ..base.clone()
+        });
+    }
+    for s in TcpState::ALL {
+        annotations.push(Annotation {
+            client_state: s,
+            server_state: s,
+            ..base.clone()
+        });
+    }
+    for conn_state in ConnState::ALL {
+        annotations.push(Annotation {
+            conn_state,
+            ..base.clone()
+        });
+    }
+    let mut checked = 0;
+    for a in &annotations {
+        for f in &FIELDS {
+            if let Value::Str(Text::Name { text, index }) = f.value(a) {
+                assert_eq!(
+                    (f.values.names)().get(usize::from(index)),
+                    Some(&text),
+                    "{}",
+                    f.name
+                );
+                checked += 1;
+            }
+        }
+    }
+    // 6 name fields on each of the 51 annotations.
+    assert_eq!(checked, 6 * annotations.len());
+}

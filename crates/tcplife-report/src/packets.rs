@@ -194,7 +194,7 @@ fn json_field(out: &mut impl Write, key: &[u8], f: &Field, a: &Annotation) -> io
     match f.value(a) {
         Value::Absent => out.write_all(b"null"),
         Value::Uint(n) => num::u64(out, n),
-        Value::Str(Text::Name(s)) => {
+        Value::Str(Text::Name { text: s, .. }) => {
             out.write_all(b"\"")?;
             out.write_all(s.as_bytes())?;
             out.write_all(b"\"")

@@ -16,7 +16,7 @@ use std::sync::{Mutex, OnceLock};
 use epan::Encap;
 use tcplife_capture::{slice_frame, LinkType};
 use tcplife_engine::{Annotation, Config, ConnSummary, Ending, Notes, Run, Segment, Sink};
-use tcplife_fields::{Kind, Value, EXPERTS, FIELDS};
+use tcplife_fields::{Kind, Text, Value, EXPERTS, FIELDS};
 
 use epan::{
     on_file_closed, on_new_file, Base, BoolPref, CText, Dissector, Expert, ExpertGroup, Field,
@@ -28,6 +28,9 @@ struct Ids {
     ett: Subtree,
     /// One per `tcplife_fields::FIELDS` entry, in its order.
     fields: Vec<Field>,
+    /// Per field, its values' C strings when they are engine names (`Values::names`), made once:
+    /// copying them per packet cost about 1,000 instructions a packet.
+    names: Vec<Vec<(&'static str, &'static CStr)>>,
     experts: Vec<(Notes, Expert)>,
     info_tag: BoolPref,
     info_tag_first: BoolPref,
@@ -80,6 +83,15 @@ pub fn register() {
                     field_kind(f.kind),
                     leak(f.description),
                 )
+            })
+            .collect(),
+        names: FIELDS
+            .iter()
+            .map(|f| {
+                (f.values.names)()
+                    .into_iter()
+                    .map(|n| (n, leak(n)))
+                    .collect()
             })
             .collect(),
         experts: EXPERTS
@@ -414,13 +426,25 @@ fn show(pkt: &mut Packet<'_>, ids: &Ids, a: &Annotation, extra: Notes) -> Result
         let mut texts: [CText<128>; FIELDS.len()] = std::array::from_fn(|_| CText::default());
         let mut batch = [(ids.fields[0], c""); FIELDS.len()];
         let mut n = 0;
-        for ((spec, &field), text) in FIELDS.iter().zip(&ids.fields).zip(texts.iter_mut()) {
+        let specs = FIELDS.iter().zip(&ids.fields).zip(&ids.names);
+        for (((spec, &field), names), text) in specs.zip(texts.iter_mut()) {
             match spec.value(a) {
                 Value::Absent => {}
                 Value::Str(t) => {
-                    text.push(t.as_str());
+                    // An engine name has its C string ready; anything else (the history, the
+                    // step, a name not where the list has it) is copied.
+                    let made = match t {
+                        Text::Name { text, index } => {
+                            names.get(usize::from(index)).filter(|(n, _)| *n == text)
+                        }
+                        _ => None,
+                    };
+                    let c = match made {
+                        Some(&(_, c)) => c,
+                        None => text.push(t.as_str()).as_cstr(),
+                    };
                     if let Some(slot) = batch.get_mut(n) {
-                        *slot = (field, text.as_cstr());
+                        *slot = (field, c);
                         n += 1;
                     }
                 }
