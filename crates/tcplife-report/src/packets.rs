@@ -4,7 +4,7 @@
 use std::io::{self, Write};
 
 use tcplife_engine::{Annotation, Event, Phase, Segment, TcpState};
-use tcplife_fields::{Field, Text, Value, FIELDS};
+use tcplife_fields::{Text, Value, FIELDS};
 
 use crate::num::{self, flags_str, json_str, secs6, secs9};
 
@@ -42,8 +42,57 @@ pub struct PacketWriter<W: Write> {
     /// Each line is built here and handed to `out` whole: one call into a `BufWriter` per
     /// line instead of dozens of tiny ones.
     line: Vec<u8>,
-    /// Each field's `,"name":`, made once.
-    json_keys: Vec<Vec<u8>>,
+    /// JSON's keys and name cells.
+    cells: Cells,
+}
+
+/// Each field's JSON key (`,"name":`), and each name field's whole cell for each of its names
+/// (`,"role":"client"`), made once from the schema: a name's cell is then one write instead of
+/// the key, the quotes and the name apart.
+struct Cells {
+    fields: [FieldCells; FIELDS.len()],
+}
+
+struct FieldCells {
+    key: Vec<u8>,
+    /// Indexed by `Text::Name`'s `index`: the name the cell was made for, and the cell.
+    names: Vec<(&'static str, Vec<u8>)>,
+}
+
+impl Cells {
+    fn new() -> Cells {
+        Cells {
+            fields: std::array::from_fn(|i| {
+                let f = &FIELDS[i];
+                let key = format!(",\"{}\":", f.name);
+                let names = (f.values.names)()
+                    .into_iter()
+                    .map(|n| (n, format!("{key}\"{n}\"").into_bytes()))
+                    .collect();
+                FieldCells {
+                    key: key.into_bytes(),
+                    names,
+                }
+            }),
+        }
+    }
+
+    #[inline(always)]
+    fn key(&self, i: usize) -> &[u8] {
+        self.fields.get(i).map_or(&[][..], |c| &c.key)
+    }
+
+    /// The whole cell of field `i` holding the name `text`, if it was made.
+    #[inline(always)]
+    fn name(&self, i: usize, text: &'static str, index: u8) -> Option<&[u8]> {
+        let (name, cell) = self.fields.get(i)?.names.get(usize::from(index))?;
+        // The index is the name's place in the field's names: a test in tcplife-fields checks
+        // every one, and this checks every cell the report's tests write. Comparing the bytes
+        // here would cost a call per cell (the same name's literal is not one pointer in every
+        // crate).
+        debug_assert_eq!(*name, text, "field {i}: name index {index}");
+        Some(&cell[..])
+    }
 }
 
 impl<W: Write> PacketWriter<W> {
@@ -55,10 +104,7 @@ impl<W: Write> PacketWriter<W> {
             t0: None,
             widths: TableWidths::get(),
             line: Vec::with_capacity(512),
-            json_keys: FIELDS
-                .iter()
-                .map(|f| format!(",\"{}\":", f.name).into_bytes())
-                .collect(),
+            cells: Cells::new(),
         }
     }
 
@@ -71,7 +117,7 @@ impl<W: Write> PacketWriter<W> {
         line.clear();
         match self.format {
             PacketFormat::Tsv => tsv_row(line, ann)?,
-            PacketFormat::Json => json_row(line, &self.json_keys, seg, ann)?,
+            PacketFormat::Json => json_row(line, &self.cells, seg, ann)?,
             PacketFormat::Table => {
                 let t0 = *self.t0.get_or_insert(seg.ts_ns);
                 table_row(line, &self.widths, seg.ts_ns - t0, seg, ann)?
@@ -124,10 +170,33 @@ impl<W: Write> PacketWriter<W> {
     }
 }
 
+/// Runs `$body` once per field of the schema, in its order, with `$i` its index and `$f` the
+/// field, both constants. A loop over `FIELDS` calls each accessor through its pointer and
+/// matches the `Value` it returns at run time, on every cell of every packet; unrolled over
+/// constant indices, each accessor is a direct call the compiler inlines, and the match folds to
+/// the arm that field can take.
+macro_rules! for_each_field {
+    (|$i:ident, $f:ident| $body:block) => {
+        for_each_field!(@ [$i, $f] $body; 0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15)
+    };
+    (@ [$i:ident, $f:ident] $body:block; $($n:literal)*) => {{
+        const _: () = assert!(FIELDS.len() <= 16, "for_each_field! unrolls 16 fields: add indices");
+        $(
+            if let Some($f) = FIELDS.get($n) {
+                #[allow(unused_variables)]
+                let $i: usize = $n;
+                $body
+            }
+        )*
+    }};
+}
+
 #[inline]
 fn tsv_row(out: &mut impl Write, a: &Annotation) -> io::Result<()> {
     num::u64(out, a.frame)?;
-    for f in &FIELDS {
+    // Whole cells made once, as JSON has, measured slower here: a name's cell is one call to
+    // copy it either way, and the tab alone is a one-byte store.
+    for_each_field!(|i, f| {
         out.write_all(b"\t")?;
         match f.value(a) {
             Value::Absent => {}
@@ -135,26 +204,35 @@ fn tsv_row(out: &mut impl Write, a: &Annotation) -> io::Result<()> {
             Value::Str(t) => out.write_all(t.as_bytes())?,
             Value::DurationNs(ns) => secs9(out, ns)?,
         }
-    }
+    });
     out.write_all(b"\n")
 }
 
 /// Written piece by piece rather than with `write!`: this runs once per packet.
-fn json_row(
-    out: &mut impl Write,
-    keys: &[Vec<u8>],
-    seg: &Segment,
-    a: &Annotation,
-) -> io::Result<()> {
+fn json_row(out: &mut impl Write, cells: &Cells, seg: &Segment, a: &Annotation) -> io::Result<()> {
     out.write_all(b"{\"frame\":")?;
     num::u64(out, a.frame)?;
     out.write_all(b",\"ts\":")?;
     secs6(out, seg.ts_ns)?;
-    // The segment's header fields have always followed the connection number.
-    let mut fields = FIELDS.iter().zip(keys);
-    for (f, key) in fields.by_ref().take(1) {
-        json_field(out, key, f, a)?;
+    for_each_field!(|i, f| {
+        json_cell(out, cells, i, f.value(a))?;
+        // The segment's header fields have always followed the connection number.
+        if i == 0 {
+            segment_fields(out, seg)?;
+        }
+    });
+    out.write_all(b",\"notes\":[")?;
+    for (i, (_, name)) in a.notes.iter().enumerate() {
+        if i > 0 {
+            out.write_all(b",")?;
+        }
+        json_str(out, name)?;
     }
+    out.write_all(b"]}\n")
+}
+
+#[inline]
+fn segment_fields(out: &mut impl Write, seg: &Segment) -> io::Result<()> {
     out.write_all(b",\"src\":\"")?;
     num::ip(out, seg.src)?;
     out.write_all(b"\",\"sport\":")?;
@@ -173,33 +251,23 @@ fn json_row(
     num::u64(out, u64::from(seg.window))?;
     out.write_all(b",\"len\":")?;
     num::u64(out, u64::from(seg.payload_len))?;
-    for (f, key) in fields {
-        json_field(out, key, f, a)?;
-    }
-    out.write_all(b",\"notes\":[")?;
-    for (i, (_, name)) in a.notes.iter().enumerate() {
-        if i > 0 {
-            out.write_all(b",")?;
-        }
-        json_str(out, name)?;
-    }
-    out.write_all(b"]}\n")
+    Ok(())
 }
 
-/// `,"name":value` (`key` is `,"name":`): numbers and durations bare, text quoted, absent
-/// values `null`.
-#[inline]
-fn json_field(out: &mut impl Write, key: &[u8], f: &Field, a: &Annotation) -> io::Result<()> {
-    out.write_all(key)?;
-    match f.value(a) {
+/// `,"name":value`: numbers and durations bare, text quoted, absent values `null`.
+#[inline(always)]
+fn json_cell(out: &mut impl Write, cells: &Cells, i: usize, v: Value) -> io::Result<()> {
+    if let Value::Str(Text::Name { text, index }) = v {
+        if let Some(cell) = cells.name(i, text, index) {
+            return out.write_all(cell);
+        }
+    }
+    out.write_all(cells.key(i))?;
+    match v {
         Value::Absent => out.write_all(b"null"),
         Value::Uint(n) => num::u64(out, n),
-        Value::Str(Text::Name { text: s, .. }) => {
-            out.write_all(b"\"")?;
-            out.write_all(s.as_bytes())?;
-            out.write_all(b"\"")
-        }
-        Value::Str(t @ Text::Inline(_)) => {
+        // Engine names and the step are printable ASCII without quotes or backslashes.
+        Value::Str(t @ (Text::Name { .. } | Text::Inline(_))) => {
             out.write_all(b"\"")?;
             out.write_all(t.as_bytes())?;
             out.write_all(b"\"")
