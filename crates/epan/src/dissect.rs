@@ -599,12 +599,7 @@ impl<'a> Packet<'a> {
     pub fn tree(&self, proto: Protocol) -> Option<Tree<'a>> {
         // SAFETY: tree may be NULL; the shim checks.
         let wanted = unsafe { sys::shim_tree_wants(self.tree, proto.0) } != 0;
-        wanted.then_some(Tree {
-            tree: self.tree,
-            tvb: self.tvb,
-            pinfo: self.pinfo,
-            _life: PhantomData,
-        })
+        self.protocol_tree().filter(|_| wanted)
     }
 
     /// The tree for a dissector's own protocol item, whenever Wireshark builds a tree at all,
