@@ -37,10 +37,18 @@ int shim_test_throw(void)
     return pending_code ? -1 : 0;
 }
 
+/* The tree of the dissection Rust is in: column writes take only pinfo, yet the column fields
+ * they keep in step (compat_sync_column_fields) live in the tree. Saved and restored, for a
+ * Rust dissector that calls another through Wireshark. */
+static _Thread_local proto_tree *current_tree;
+
 static int trampoline(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data, void *ctx)
 {
     pending_code = 0;
+    proto_tree *outer_tree = current_tree;
+    current_tree = tree;
     int consumed = rust_dissector(ctx, tvb, pinfo, tree, data);
+    current_tree = outer_tree;
     if (pending_code != 0) {
         unsigned long code = pending_code;
         pending_code = 0;
@@ -444,7 +452,10 @@ int shim_col_append_info(packet_info *pinfo, const char *text)
 {
     if (pending_code)
         return -1;
-    SHIM_GUARDED(col_append_str(pinfo->cinfo, COL_INFO, text));
+    SHIM_GUARDED({
+        col_append_str(pinfo->cinfo, COL_INFO, text);
+        compat_sync_column_fields(pinfo, current_tree, COL_INFO);
+    });
     return pending_code ? -1 : 0;
 }
 
@@ -464,6 +475,7 @@ int shim_col_add_info_tag(packet_info *pinfo, const char *tag, int first)
             col_append_str(pinfo->cinfo, COL_INFO, tag);
         else
             col_append_fstr(pinfo->cinfo, COL_INFO, " %s", tag);
+        compat_sync_column_fields(pinfo, current_tree, COL_INFO);
     });
     return pending_code ? -1 : 0;
 }
@@ -472,7 +484,10 @@ int shim_col_set_protocol(packet_info *pinfo, const char *text)
 {
     if (pending_code)
         return -1;
-    SHIM_GUARDED(col_set_str(pinfo->cinfo, COL_PROTOCOL, text));
+    SHIM_GUARDED({
+        col_set_str(pinfo->cinfo, COL_PROTOCOL, text);
+        compat_sync_column_fields(pinfo, current_tree, COL_PROTOCOL);
+    });
     return pending_code ? -1 : 0;
 }
 
@@ -480,7 +495,10 @@ int shim_col_set_info(packet_info *pinfo, const char *text, size_t text_len)
 {
     if (pending_code)
         return -1;
-    SHIM_GUARDED(col_add_str(pinfo->cinfo, COL_INFO, wmem_strndup(pinfo->pool, text, text_len)));
+    SHIM_GUARDED({
+        col_add_str(pinfo->cinfo, COL_INFO, wmem_strndup(pinfo->pool, text, text_len));
+        compat_sync_column_fields(pinfo, current_tree, COL_INFO);
+    });
     return pending_code ? -1 : 0;
 }
 
@@ -511,7 +529,7 @@ static void cli_stat_draw(void *tapdata)
     st->draw(st->ctx);
 }
 
-static void cli_stat_init(const char *opt_arg, void *userdata)
+static shim_stat_init_result cli_stat_init(const char *opt_arg, void *userdata)
 {
     shim_cli_stat *st = (shim_cli_stat *)userdata;
     const char *filter = NULL;
@@ -523,8 +541,9 @@ static void cli_stat_init(const char *opt_arg, void *userdata)
     if (err) {
         fprintf(stderr, "tshark: Couldn't register %s tap: %s\n", st->ui.cli_string, err->str);
         g_string_free(err, TRUE);
-        exit(1);
+        SHIM_STAT_INIT_DONE(false);
     }
+    SHIM_STAT_INIT_DONE(true);
 }
 
 void shim_register_cli_stat(const char *cli_string, const char *title, void *ctx,
