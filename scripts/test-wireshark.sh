@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Builds the Wireshark plugin and the tcplife CLI against one Wireshark release and runs the
-# plugin's tshark tests there (tests/plugin_tshark.rs and tests/plugin_abi.rs): the plugin's
+# plugin's tshark tests there (tests/plugin_*.rs and each plugin's own tests): the plugin's
 # fields equal `tcplife packets --format tsv` byte for byte in one pass and with -2, experts,
 # display filters, the Hello Demo dissector, Wireshark's own captures.
 #
@@ -60,7 +60,12 @@ run_tests() {
     plugins+=" -p $(sed -n 's/^name = "\(.*\)"/\1/p' "$m" | head -n 1)"
   done
   local build="-p tcplife-cli -p tcplife-abi$plugins"
-  local tests="-p tcplife-tests --test plugin_tshark --test plugin_abi"
+  # Every tests/plugin_*.rs (plugin_tshark, plugin_abi, plugin_tables...): a new file of tshark
+  # tests is run in every version without this script knowing its name.
+  local tests="-p tcplife-tests" t
+  for t in "$here"/tests/plugin_*.rs; do
+    tests+=" --test $(basename "$t" .rs)"
+  done
   say "building$plugins, tcplife-cli, tcplife-abi and their tests"
   "$@" bash -c "cd '$src' && export CARGO_TARGET_DIR='$target' &&
       cargo build $build && cargo test --no-run $tests && cargo test --no-run$plugins"
