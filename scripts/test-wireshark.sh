@@ -18,6 +18,10 @@
 #
 # Environment: TCPLIFE_WS_ROOTS (where roots live), TCPLIFE_DEBIAN_MIRROR (archive URL),
 # TCPLIFE_WS_REFRESH=1 (apt-get upgrade an existing root first).
+#
+# Exit status: 0 every test passed; 1 a build or a test failed; 2 wrong usage; 3 this machine
+# cannot make or enter a root (not root, no debootstrap, Debian's archive unreachable, no mount
+# namespaces): nothing was tested, and the line before says why.
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,7 +30,8 @@ case "$want" in
   4.0) suite=host ;;
   4.4) suite=trixie ;;
   4.6|sid) suite=sid ;;
-  -h|--help|"") sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//'; [ -n "$want" ]; exit ;;
+  -h|--help|"") awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"
+               [ -n "$want" ]; exit ;;
   *) echo "test-wireshark: unknown version '$want' (4.0, 4.4, 4.6 or sid)" >&2; exit 2 ;;
 esac
 [ $# -eq 1 ] || { echo "test-wireshark: one argument, the version" >&2; exit 2; }
@@ -104,10 +109,18 @@ if [ "$suite" = host ]; then
   exit
 fi
 
-[ "$(id -u)" -eq 0 ] || { echo "test-wireshark: making and entering a root needs root" >&2; exit 1; }
+# What stops a run before anything is built is this machine's, not the code's: exit 3.
+cannot() { echo "test-wireshark: $* (nothing was tested)" >&2; exit 3; }
+[ "$(id -u)" -eq 0 ] || cannot "making and entering a root needs root"
 root=$roots/$suite
+if ! command -v debootstrap >/dev/null; then
+  say "installing debootstrap"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends debootstrap \
+    >"$log/debootstrap-install.out" 2>&1 || {
+    tail -n 20 "$log/debootstrap-install.out" >&2; cannot "apt-get install debootstrap failed"; }
+fi
 for tool in debootstrap unshare chroot; do
-  command -v "$tool" >/dev/null || { echo "test-wireshark: $tool not found (apt-get install debootstrap)" >&2; exit 1; }
+  command -v "$tool" >/dev/null || cannot "$tool not found"
 done
 
 if [ ! -e "$root/.tcplife-debootstrap-done" ]; then
@@ -115,7 +128,7 @@ if [ ! -e "$root/.tcplife-debootstrap-done" ]; then
   rm -rf "$root.partial"
   mkdir -p "$roots"
   debootstrap --variant=minbase "$suite" "$root.partial" "$mirror" >"$log/debootstrap.out" 2>&1 || {
-    tail -n 30 "$log/debootstrap.out" >&2; echo "test-wireshark: debootstrap failed" >&2; exit 1; }
+    tail -n 30 "$log/debootstrap.out" >&2; cannot "debootstrap of $suite from $mirror failed"; }
   rm -rf "$root"
   mv "$root.partial" "$root"
   touch "$root/.tcplife-debootstrap-done"
@@ -141,6 +154,9 @@ in_root() {
     in_root "$root" "$shared" "$@"
 }
 
+in_root true 2>"$log/enter.out" || {
+  cat "$log/enter.out" >&2; cannot "cannot enter the root (unshare, mount or chroot refused)"; }
+
 want_pkgs="${pkgs[*]}"
 if [ "$(cat "$root/.tcplife-packages" 2>/dev/null)" != "$want_pkgs" ] || [ "${TCPLIFE_WS_REFRESH:-0}" = 1 ]; then
   say "installing ${pkgs[*]}"
@@ -152,7 +168,7 @@ if [ "$(cat "$root/.tcplife-packages" 2>/dev/null)" != "$want_pkgs" ] || [ "${TC
     apt-get -o Acquire::Check-Valid-Until=false update -qq
     apt-get upgrade -y -qq
     apt-get install -y -qq --no-install-recommends $want_pkgs" >"$log/apt.out" 2>&1 || {
-      tail -n 30 "$log/apt.out" >&2; echo "test-wireshark: apt-get in the root failed" >&2; exit 1; }
+      tail -n 30 "$log/apt.out" >&2; cannot "apt-get in the $suite root failed"; }
   echo "$want_pkgs" >"$root/.tcplife-packages"
   say "packages installed"
 fi
