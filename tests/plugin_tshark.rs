@@ -829,21 +829,13 @@ fn tshark_says_when_end_of_capture_notes_are_not_shown() {
     );
 }
 
-/// The naming rule of the plugin's fields: the title is the filter name after `tcplife.`, words
-/// split at `_`, the first capitalised, RTT in capitals ("Conn state", "Handshake RTT").
+/// The naming rule of the plugin's fields (`tcplife_fields::title_by_rule`), from a filter name.
 fn title_of(filter_name: &str) -> String {
-    let words: Vec<String> = filter_name
-        .strip_prefix("tcplife.")
-        .expect("a tcplife field")
-        .split('_')
-        .enumerate()
-        .map(|(i, w)| match (i, w) {
-            (_, "rtt") => "RTT".to_string(),
-            (0, w) => w[..1].to_uppercase() + &w[1..],
-            (_, w) => w.to_string(),
-        })
-        .collect();
-    words.join(" ")
+    tcplife_fields::title_by_rule(
+        filter_name
+            .strip_prefix("tcplife.")
+            .expect("a tcplife field"),
+    )
 }
 
 /// Every field's title in `tshark -G fields` follows the rule, and so does every lifecycle

@@ -27,6 +27,23 @@ pub mod render;
 /// The plugin's protocol filter name: every field's filter name is `tcplife.<name>`.
 pub const PROTOCOL: &str = "tcplife";
 
+/// The naming rule every field's title follows: its name with words at `_`, the first
+/// capitalised, RTT in capitals (`conn_state` -> "Conn state", `handshake_rtt` -> "Handshake
+/// RTT"). The titles are written out in [`FIELDS`] (Wireshark keeps them as static C strings);
+/// the tests hold them, and what tshark shows, to this rule.
+pub fn title_by_rule(name: &str) -> String {
+    let words: Vec<String> = name
+        .split('_')
+        .enumerate()
+        .map(|(i, w)| match (i, w) {
+            (_, "rtt") => "RTT".to_string(),
+            (0, w) => w[..1].to_uppercase() + &w[1..],
+            (_, w) => w.to_string(),
+        })
+        .collect();
+    words.join(" ")
+}
+
 /// What a field holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {

@@ -1,24 +1,9 @@
 use super::*;
 
-/// The naming rule: the title is the name with words at `_`, the first capitalised, RTT in
-/// capitals (tests/plugin_tshark.rs checks the same rule on what tshark shows).
-fn title_of(name: &str) -> String {
-    let words: Vec<String> = name
-        .split('_')
-        .enumerate()
-        .map(|(i, w)| match (i, w) {
-            (_, "rtt") => "RTT".to_string(),
-            (0, w) => w[..1].to_uppercase() + &w[1..],
-            (_, w) => w.to_string(),
-        })
-        .collect();
-    words.join(" ")
-}
-
 #[test]
 fn titles_follow_the_naming_rule() {
     for f in &FIELDS {
-        assert_eq!(f.title, title_of(f.name), "{}", f.name);
+        assert_eq!(f.title, title_by_rule(f.name), "{}", f.name);
     }
     assert_eq!(field("conn_state").unwrap().title, "Conn state");
     assert_eq!(field("handshake_rtt").unwrap().title, "Handshake RTT");
