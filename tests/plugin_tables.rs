@@ -184,6 +184,12 @@ fn table_rows(out: &str) -> Vec<(u64, Conn)> {
     panic!("no closing rule:\n{out}")
 }
 
+/// `tshark -q -2 -r CAPTURE -z STAT` on a copy tshark's user can read.
+fn two_pass_stat(sb: &tshark_testkit::Sandbox, capture: &Path, stat: &str) -> String {
+    let copy = ok(sb.capture(capture));
+    ok(sb.tshark_ok(&["-q", "-2", "-r", &copy.to_string_lossy(), "-z", stat]))
+}
+
 /// `tshark -2 -z tcplife,table` lists every connection once, each with the verdict and the
 /// numbers `tcplife conns` prints for it, on every capture of the tests.
 #[test]
@@ -192,15 +198,7 @@ fn connection_table_equals_tcplife_conns_on_every_capture() {
     let mut total = 0;
     for capture in captures() {
         let want = cli_conns(&capture);
-        let copy = ok(sb.capture(&capture));
-        let out = ok(sb.tshark_ok(&[
-            "-q",
-            "-2",
-            "-r",
-            &copy.to_string_lossy(),
-            "-z",
-            "tcplife,table",
-        ]));
+        let out = two_pass_stat(&sb, &capture, "tcplife,table");
         let rows = table_rows(&out);
         let got: BTreeMap<u64, Conn> = rows.iter().cloned().collect();
         assert_eq!(got.len(), rows.len(), "a connection listed twice:\n{out}");
@@ -285,15 +283,7 @@ fn response_table_lists_every_connection_at_its_number() {
     let sb = sandbox();
     for capture in captures() {
         let want = cli_conns(&capture);
-        let copy = ok(sb.capture(&capture));
-        let out = ok(sb.tshark_ok(&[
-            "-q",
-            "-2",
-            "-r",
-            &copy.to_string_lossy(),
-            "-z",
-            "tcplife,srt",
-        ]));
+        let out = two_pass_stat(&sb, &capture, "tcplife,srt");
         let rows = srt_rows(&out);
         let ids: Vec<u64> = rows.iter().map(|r| r.0).collect();
         assert_eq!(
