@@ -82,6 +82,13 @@ impl Sandbox {
         }
     }
 
+    /// The sandbox's copy of the lifecycle plugin, readable by the unprivileged user.
+    fn tcplife_so(&self) -> PathBuf {
+        self.plugins
+            .join(wireshark_major_minor())
+            .join("epan/tcplife.so")
+    }
+
     /// Lets `nobody` read everything and write under HOME.
     fn open_up(&self, path: &Path) {
         ok(self.kit.open_up(path));
@@ -645,13 +652,7 @@ fn protocol_hierarchy_is_the_same_with_and_without_the_plugin() {
     let only = sb.dir.join("only-tcplife");
     let epan = only.join(wireshark_major_minor()).join("epan");
     fs::create_dir_all(&epan).unwrap();
-    fs::copy(
-        sb.plugins
-            .join(wireshark_major_minor())
-            .join("epan/tcplife.so"),
-        epan.join("tcplife.so"),
-    )
-    .unwrap();
+    fs::copy(sb.tcplife_so(), epan.join("tcplife.so")).unwrap();
     let empty = sb.dir.join("no-plugins");
     fs::create_dir_all(&empty).unwrap();
     sb.open_up(&sb.dir);
@@ -867,10 +868,7 @@ fn field_titles_and_profile_columns_follow_one_naming_rule() {
     for (name, title) in &titles {
         assert_eq!(title, &title_of(name), "{name}");
     }
-    let lib = sb
-        .plugins
-        .join(wireshark_major_minor())
-        .join("epan/tcplife.so");
+    let lib = sb.tcplife_so();
     let (code, out, err) = run_script(
         sb.unprivileged(&script_path("plugin-install.sh")),
         &["--lib", &lib.to_string_lossy()],
@@ -988,10 +986,7 @@ fn loaded_from(sb: &Sandbox, path: &Path) -> bool {
 fn install_script_profile_columns_and_uninstall() {
     let sb = Sandbox::new();
     // The sandbox's copy: readable by the unprivileged user.
-    let lib = sb
-        .plugins
-        .join(wireshark_major_minor())
-        .join("epan/tcplife.so");
+    let lib = sb.tcplife_so();
     let (plugin, profile) = installed_paths(&sb);
     let (code, out, err) = run_script(
         sb.unprivileged(&script_path("plugin-install.sh")),
@@ -1138,10 +1133,7 @@ fn install_script_refuses_a_plugin_wireshark_does_not_load() {
 #[test]
 fn uninstall_keeps_a_changed_profile_unless_purged() {
     let sb = Sandbox::new();
-    let lib = sb
-        .plugins
-        .join(wireshark_major_minor())
-        .join("epan/tcplife.so");
+    let lib = sb.tcplife_so();
     let lib = lib.to_string_lossy();
     let (plugin, profile) = installed_paths(&sb);
     let install = || {
@@ -1215,10 +1207,7 @@ fn install_script_as_root() {
         return;
     }
     let sb = Sandbox::new();
-    let lib = sb
-        .plugins
-        .join(wireshark_major_minor())
-        .join("epan/tcplife.so");
+    let lib = sb.tcplife_so();
     let lib = lib.to_string_lossy();
     let (plugin, profile) = installed_paths(&sb);
     let as_root = |home: &Path, script: &str, args: &[&str]| {
